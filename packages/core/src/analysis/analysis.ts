@@ -1,0 +1,288 @@
+import { Kind, valueFromASTUntyped } from 'graphql';
+import type {
+  DocumentNode,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  OperationTypeNode,
+} from 'graphql';
+import { evaluateCost } from './cost.js';
+import type { CostExpr, RawVariables } from './cost.js';
+import { Container, DocumentWalker, VISITING } from './walk.js';
+import type { FragmentState, SetSummary, SlicingViolation } from './walk.js';
+
+/** List size assumed for a list field with no `@listSize` and no slicing argument. */
+export const DEFAULT_LIST_SIZE = 10;
+
+/** Options of the analysis. */
+export interface AnalysisOptions {
+  /**
+   * Size assumed for list fields that have no `@listSize` (or no slicing argument supplied and no
+   * `assumedSize`).
+   * @default 10
+   */
+  defaultListSize?: number;
+}
+
+/**
+ * Everything the suite knows about one operation of a document, from the one walk.
+ *
+ * Counts are after fragment expansion: a fragment spread five times counts five times, and a
+ * 2^N fan-out yields 2^N (as a float) without 2^N work. Lazy parts (coordinates, height) are
+ * computed on first access and kept.
+ */
+export class OperationAnalysis {
+  /** The operation node. */
+  readonly node: OperationDefinitionNode;
+  /** Operation name, `undefined` when anonymous. */
+  readonly name: string | undefined;
+  /** `query`, `mutation` or `subscription`. */
+  readonly operationType: OperationTypeNode;
+  /** graphql-depth-limit depth: `{ a }` is 0, `{ a { b } }` is 1. */
+  readonly depth: number;
+  /** Most list fields nested on one path (`[[T]]` counts 2). */
+  readonly listDepth: number;
+  /** Field occurrences. */
+  readonly fields: number;
+  /** Aliased field occurrences (each occurrence counts). */
+  readonly aliases: number;
+  /** Aliases of `__typename`, included in `aliases`. */
+  readonly typenameAliases: number;
+  /** Directive occurrences (on the operation, fields, fragments and spreads). */
+  readonly directives: number;
+  /** Root field occurrences (aliases of one field count separately). */
+  readonly rootFields: number;
+  /** Occurrences of `__schema` and `__type`, wherever they appear. */
+  readonly introspectionFields: number;
+  /** Occurrences of `__typename`. */
+  readonly typenameFields: number;
+  /** The cost plan (see `cost`). A number when no variable affects it. */
+  readonly costPlan: CostExpr;
+
+  private readonly walker: DocumentWalker;
+  private readonly container: Container;
+  private readonly variableDefaults: Readonly<Record<string, unknown>> | null;
+  private reachable: (Container | FragmentState)[] | null = null;
+  private coords: Map<string, number> | null = null;
+  private args: Map<string, number> | null = null;
+  private inputs: Map<string, number> | null = null;
+
+  constructor(
+    walker: DocumentWalker,
+    node: OperationDefinitionNode,
+    container: Container,
+    summary: SetSummary,
+  ) {
+    this.walker = walker;
+    this.node = node;
+    this.container = container;
+    this.name = node.name?.value;
+    this.operationType = node.operation;
+    this.depth = summary.depth;
+    this.listDepth = summary.listDepth;
+    this.fields = summary.fields;
+    this.aliases = summary.aliases;
+    this.typenameAliases = summary.typenameAliases;
+    this.directives = summary.directives;
+    this.rootFields = summary.topFields;
+    this.introspectionFields = summary.introspection;
+    this.typenameFields = summary.typenames;
+    this.costPlan = summary.cost;
+    let defaults: Record<string, unknown> | null = null;
+    for (const v of node.variableDefinitions ?? []) {
+      if (v.defaultValue)
+        (defaults ??= {})[v.variable.name.value] = valueFromASTUntyped(v.defaultValue);
+    }
+    this.variableDefaults = defaults;
+  }
+
+  /**
+   * True when the walk stopped descending (nesting or fragment chains beyond
+   * `MAX_WALK_DEPTH`): counts, coordinates and cost are then incomplete, and anything that
+   * relies on them must refuse the operation.
+   */
+  get truncated(): boolean {
+    return this.walker.truncated;
+  }
+
+  /**
+   * The estimated cost for these variables (raw, as received). Sizes from `first: $n` use the
+   * variable, else the operation's default for it, else the argument's default in the schema,
+   * else `assumedSize`, else the default list size. Linear in the plan; O(1) when no variable
+   * matters.
+   */
+  cost(variables?: RawVariables): number {
+    if (typeof this.costPlan === 'number') return this.costPlan;
+    const vars = this.variableDefaults ? { ...this.variableDefaults, ...variables } : variables;
+    return evaluateCost(this.costPlan, vars);
+  }
+
+  /** `@listSize(requireOneSlicingArgument: true)` fields queried without exactly one slicing argument. */
+  get slicingViolations(): readonly SlicingViolation[] {
+    const out: SlicingViolation[] = [];
+    for (const c of this.containers()) out.push(...c.slicingViolations);
+    return out;
+  }
+
+  /** Field coordinates (`Type.field`, with the type the selection is made on) → occurrences. */
+  get coordinates(): ReadonlyMap<string, number> {
+    if (!this.coords) this.expand();
+    return this.coords!;
+  }
+
+  /** Argument coordinates supplied (`Type.field(arg:)`) → occurrences. */
+  get arguments(): ReadonlyMap<string, number> {
+    if (!this.args) this.expand();
+    return this.args!;
+  }
+
+  /** Input fields supplied in literal values (`InputType.field`) → occurrences. */
+  get inputFields(): ReadonlyMap<string, number> {
+    if (!this.inputs) this.expand();
+    return this.inputs!;
+  }
+
+  /**
+   * Unique fields: the number of distinct field coordinates the operation selects, fragments
+   * included (Apollo Router's `max_height` counts a field selected several times once).
+   */
+  get height(): number {
+    return this.coordinates.size;
+  }
+
+  /** Names of the fragments the operation reaches. */
+  get fragmentNames(): readonly string[] {
+    const reachable = new Set<unknown>(this.reachableStates());
+    const names: string[] = [];
+    for (const [name, state] of this.walker.fragments) if (reachable.has(state)) names.push(name);
+    return names;
+  }
+
+  private reachableStates(): (Container | FragmentState)[] {
+    if (this.reachable) return this.reachable;
+    const seen = new Set<FragmentState>();
+    const queue: Container[] = [this.container];
+    for (let i = 0; i < queue.length; i++) {
+      for (const name of queue[i]!.spreads.keys()) {
+        const state = this.walker.fragments.get(name);
+        if (state === undefined || state === VISITING || seen.has(state)) continue;
+        seen.add(state);
+        queue.push(state.container);
+      }
+    }
+    // Parents before children: a fragment finishes after every fragment it spreads.
+    const ordered: (Container | FragmentState)[] = [...seen].sort((a, b) => b.order - a.order);
+    ordered.unshift(this.container);
+    this.reachable = ordered;
+    return ordered;
+  }
+
+  private *containers(): Iterable<Container> {
+    for (const x of this.reachableStates()) yield x instanceof Container ? x : x.container;
+  }
+
+  private expand(): void {
+    const states = this.reachableStates();
+    const multiplicity = new Map<Container, number>([[this.container, 1]]);
+    const coords = new Map<string, number>();
+    const args = new Map<string, number>();
+    const inputs = new Map<string, number>();
+    for (const s of states) {
+      const c = s instanceof Container ? s : s.container;
+      const m = multiplicity.get(c) ?? 0;
+      if (m === 0) continue;
+      for (const [name, n] of c.spreads) {
+        const child = this.walker.fragments.get(name);
+        if (child === undefined || child === VISITING) continue;
+        multiplicity.set(child.container, (multiplicity.get(child.container) ?? 0) + m * n);
+      }
+      for (const [k, n] of c.coordinates) coords.set(k, (coords.get(k) ?? 0) + m * n);
+      for (const [k, n] of c.arguments) args.set(k, (args.get(k) ?? 0) + m * n);
+      for (const [k, n] of c.inputFields) inputs.set(k, (inputs.get(k) ?? 0) + m * n);
+    }
+    this.coords = coords;
+    this.args = args;
+    this.inputs = inputs;
+  }
+}
+
+/** The analysis of a whole document: one {@link OperationAnalysis} per operation. */
+export class DocumentAnalysis {
+  readonly operations: readonly OperationAnalysis[];
+  /** Fragment spreads that name no fragment of the document. */
+  readonly unknownFragments: number;
+  /** Spreads that close a fragment cycle (ignored by the walk). */
+  readonly fragmentCycles: number;
+
+  constructor(operations: readonly OperationAnalysis[], walker: DocumentWalker) {
+    this.operations = operations;
+    this.unknownFragments = walker.unknownFragments;
+    this.fragmentCycles = walker.cycles;
+  }
+
+  /**
+   * The operation that would run for `operationName`, as graphql-js picks it: the named one,
+   * or the only one when no name is given. `undefined` when there is none or it is ambiguous.
+   */
+  operation(operationName?: string | null): OperationAnalysis | undefined {
+    if (operationName == null) return this.operations.length === 1 ? this.operations[0] : undefined;
+    return this.operations.find((o) => o.name === operationName);
+  }
+}
+
+const NO_SCHEMA = {};
+const CACHE = new WeakMap<DocumentNode, WeakMap<object, Map<number, DocumentAnalysis>>>();
+
+/**
+ * Analyzes a document once and remembers the result for this (document, schema, options):
+ * Apollo Server caches parsed documents, so a repeated query costs a lookup.
+ */
+export function analyzeDocument(
+  schema: GraphQLSchema | null,
+  document: DocumentNode,
+  options: AnalysisOptions = {},
+): DocumentAnalysis {
+  const listSize = options.defaultListSize ?? DEFAULT_LIST_SIZE;
+  let bySchema = CACHE.get(document);
+  if (!bySchema) {
+    bySchema = new WeakMap();
+    CACHE.set(document, bySchema);
+  }
+  const schemaKey = schema ?? NO_SCHEMA;
+  let byOptions = bySchema.get(schemaKey);
+  if (!byOptions) {
+    byOptions = new Map();
+    bySchema.set(schemaKey, byOptions);
+  }
+  let analysis = byOptions.get(listSize);
+  if (!analysis) {
+    analysis = walkDocument(schema, document, listSize);
+    byOptions.set(listSize, analysis);
+  }
+  return analysis;
+}
+
+function walkDocument(
+  schema: GraphQLSchema | null,
+  document: DocumentNode,
+  listSize: number,
+): DocumentAnalysis {
+  const walker = new DocumentWalker(schema, document, listSize);
+  const operations: OperationAnalysis[] = [];
+  for (const def of document.definitions) {
+    if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+    const container = new Container();
+    const summary = walker.walkOperation(def, container);
+    operations.push(new OperationAnalysis(walker, def, container, summary));
+  }
+  return new DocumentAnalysis(operations, walker);
+}
+
+/** The analysis of the operation that will run, `undefined` when graphql-js would pick none. */
+export function analyzeOperation(
+  schema: GraphQLSchema | null,
+  document: DocumentNode,
+  operationName?: string | null,
+  options?: AnalysisOptions,
+): OperationAnalysis | undefined {
+  return analyzeDocument(schema, document, options).operation(operationName);
+}

@@ -1,0 +1,528 @@
+import { isAbstractType, isCompositeType, isInputObjectType, getNamedType, Kind } from 'graphql';
+import type {
+  ArgumentNode,
+  DirectiveNode,
+  DocumentNode,
+  FieldNode,
+  FragmentDefinitionNode,
+  GraphQLCompositeType,
+  GraphQLInputType,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  SelectionSetNode,
+  ValueNode,
+} from 'graphql';
+import { condCost, fieldCost, maxCost, sumCost } from './cost.js';
+import type { CostExpr, SizeExpr, SliceRef } from './cost.js';
+import { literalInputWeight, schemaInfo } from './schema-info.js';
+import type { FieldInfo, ListSizeInfo, SchemaInfo } from './schema-info.js';
+
+/**
+ * Nesting (fields and fragment hops) beyond which the walk stops descending. graphql-js's
+ * recursive parser overflows the stack near 1,500 levels; a legitimate operation is far
+ * below this. A truncated analysis is incomplete: limits reject it, and authorization and
+ * rate limiting must refuse it too (see `OperationAnalysis.truncated`).
+ */
+export const MAX_WALK_DEPTH = 500;
+
+/**
+ * How many times a fragment may be walked again under a distinct `@listSize(sizedFields:)`
+ * context, per document, before the cost of further ones counts as unbounded.
+ */
+const SIZED_REWALK_BUDGET = 256;
+
+/** What one selection set contributes, relative to where it appears. */
+export interface SetSummary {
+  /** graphql-depth-limit depth: a leaf field is 0, a field with a selection set 1 + its children. */
+  depth: number;
+  /** Most list-typed fields on one path below (list wrappers counted). */
+  listDepth: number;
+  /** Field occurrences after fragment expansion. */
+  fields: number;
+  /** Aliased field occurrences after fragment expansion. */
+  aliases: number;
+  /** Of which aliases of `__typename`. */
+  typenameAliases: number;
+  /** Directive occurrences after fragment expansion (on spreads too). */
+  directives: number;
+  /** Fields at this level (the root fields, for an operation), after fragment expansion. */
+  topFields: number;
+  /** `__schema` / `__type` occurrences (introspection), after fragment expansion. */
+  introspection: number;
+  /** `__typename` occurrences, after fragment expansion. */
+  typenames: number;
+  /** Cost of the set, relative to its parent type. */
+  cost: CostExpr;
+}
+
+/** Data local to one container (an operation body or a fragment body), not through spreads. */
+export class Container {
+  readonly coordinates = new Map<string, number>();
+  readonly arguments = new Map<string, number>();
+  readonly inputFields = new Map<string, number>();
+  /** Spreads in this body: fragment name → occurrences. Cycle and unknown spreads excluded. */
+  readonly spreads = new Map<string, number>();
+  /** `@listSize` fields of this body queried without exactly one slicing argument. */
+  readonly slicingViolations: SlicingViolation[] = [];
+}
+
+/** A `@listSize(requireOneSlicingArgument: true)` field queried without exactly one slicing argument. */
+export interface SlicingViolation {
+  readonly coordinate: string;
+  readonly node: FieldNode;
+  readonly slicingArguments: readonly string[];
+  readonly supplied: number;
+}
+
+interface SizedContext {
+  readonly names: readonly string[];
+  readonly size: SizeExpr;
+  readonly key: string;
+}
+
+export interface FragmentState {
+  summary: SetSummary;
+  container: Container;
+  type: GraphQLCompositeType | null;
+  /** Finishing order of the walk: a fragment finishes after every fragment it spreads. */
+  order: number;
+}
+
+export const VISITING = Symbol('visiting');
+
+function add(map: Map<string, number>, key: string, n: number): void {
+  map.set(key, (map.get(key) ?? 0) + n);
+}
+
+function emptySummary(): SetSummary {
+  return {
+    depth: 0,
+    listDepth: 0,
+    fields: 0,
+    aliases: 0,
+    typenameAliases: 0,
+    directives: 0,
+    topFields: 0,
+    introspection: 0,
+    typenames: 0,
+    cost: 0,
+  };
+}
+
+function sizeSignature(size: SizeExpr): string {
+  if (typeof size === 'number') return String(size);
+  return (
+    size.slices
+      .map((s) => ('lit' in s ? `#${s.lit}` : `$${s.variable}:${s.argumentDefault ?? ''}`))
+      .join(',') + `|${size.fallback}`
+  );
+}
+
+/**
+ * The one walk over a document. Fragments are summarized once, by values relative to their
+ * spread (depth below the spread, cost of their selection), so a fragment spread at different
+ * depths is measured right each time and a 2^N fan-out costs O(N). Cycles and unknown
+ * fragments, fields and types are tolerated: the walk may run beside graphql-js validation.
+ */
+export class DocumentWalker {
+  readonly info: SchemaInfo | null;
+  readonly fragmentDefs = new Map<string, FragmentDefinitionNode>();
+  readonly fragments = new Map<string, FragmentState | typeof VISITING>();
+  private readonly sizedFragments = new Map<string, SetSummary>();
+  private sizedRewalks = 0;
+  /** > 0 while a fragment is walked again for its cost only: no side effect is recorded then. */
+  private rewalking = 0;
+  readonly defaultListSize: number;
+  truncated = false;
+  private finished = 0;
+  cycles = 0;
+  unknownFragments = 0;
+
+  constructor(schema: GraphQLSchema | null, document: DocumentNode, defaultListSize: number) {
+    this.info = schema ? schemaInfo(schema) : null;
+    this.defaultListSize = defaultListSize;
+    for (const def of document.definitions) {
+      if (def.kind === Kind.FRAGMENT_DEFINITION && !this.fragmentDefs.has(def.name.value)) {
+        this.fragmentDefs.set(def.name.value, def);
+      }
+    }
+  }
+
+  /** Summarizes an operation's selection set, filling `container` with its local data. */
+  walkOperation(operation: OperationDefinitionNode, container: Container): SetSummary {
+    const root = this.rootType(operation);
+    const summary = this.walkSet(operation.selectionSet, root, container, 1, null);
+    summary.directives += operation.directives?.length ?? 0;
+    for (const v of operation.variableDefinitions ?? [])
+      summary.directives += v.directives?.length ?? 0;
+    return summary;
+  }
+
+  rootType(operation: OperationDefinitionNode): GraphQLCompositeType | null {
+    const schema = this.info?.schema;
+    if (!schema) return null;
+    const t =
+      operation.operation === 'query'
+        ? schema.getQueryType()
+        : operation.operation === 'mutation'
+          ? schema.getMutationType()
+          : schema.getSubscriptionType();
+    return t ?? null;
+  }
+
+  /** The state of a fragment, walking it on first use. */
+  fragment(name: string, level: number): FragmentState | typeof VISITING | undefined {
+    const known = this.fragments.get(name);
+    if (known !== undefined) return known;
+    const def = this.fragmentDefs.get(name);
+    if (!def) return undefined;
+    this.fragments.set(name, VISITING);
+    const type = this.namedComposite(def.typeCondition.name.value);
+    const container = new Container();
+    const summary = this.walkSet(def.selectionSet, type, container, level, null);
+    summary.directives += def.directives?.length ?? 0;
+    const state: FragmentState = { summary, container, type, order: this.finished++ };
+    this.fragments.set(name, state);
+    return state;
+  }
+
+  private namedComposite(name: string): GraphQLCompositeType | null {
+    const t = this.info?.schema.getType(name);
+    return t && isCompositeType(t) ? t : null;
+  }
+
+  private walkSet(
+    set: SelectionSetNode,
+    parent: GraphQLCompositeType | null,
+    container: Container,
+    level: number,
+    sized: SizedContext | null,
+  ): SetSummary {
+    const out = emptySummary();
+    if (level > MAX_WALK_DEPTH) {
+      this.truncated = true;
+      return out;
+    }
+    const info = this.info;
+    // Cost: contributions common to every possible type, and per-type ones (fragments with a
+    // narrower type condition). The set costs the maximum over possible types.
+    const common: CostExpr[] = [];
+    let perType: Map<string, CostExpr[]> | null = null;
+    const abstract = parent !== null && isAbstractType(parent);
+
+    for (const sel of set.selections) {
+      const directives = sel.directives;
+      let dirCount = directives?.length ?? 0;
+      const cond = dirCount > 0 ? conditionOf(directives!) : null;
+      if (sel.kind === Kind.FIELD) {
+        const r = this.walkField(sel, parent, container, level, sized);
+        out.fields += r.fields;
+        out.aliases += r.aliases;
+        out.typenameAliases += r.typenameAliases;
+        out.introspection += r.introspection;
+        out.typenames += r.typenames;
+        out.topFields += 1;
+        dirCount += r.directives;
+        if (r.depth > out.depth) out.depth = r.depth;
+        if (r.listDepth > out.listDepth) out.listDepth = r.listDepth;
+        const c = applyCondition(cond, r.cost);
+        if (c !== 0) common.push(c);
+      } else {
+        let s: SetSummary;
+        let typeCond: GraphQLCompositeType | null = parent;
+        if (sel.kind === Kind.INLINE_FRAGMENT) {
+          if (sel.typeCondition) typeCond = this.namedComposite(sel.typeCondition.name.value);
+          s = this.walkSet(sel.selectionSet, typeCond, container, level + 1, sized);
+        } else {
+          const name = sel.name.value;
+          const state = this.fragment(name, level + 1);
+          if (state === undefined) {
+            if (this.rewalking === 0) this.unknownFragments++;
+            out.directives += dirCount;
+            continue;
+          }
+          if (state === VISITING) {
+            if (this.rewalking === 0) this.cycles++;
+            out.directives += dirCount;
+            continue;
+          }
+          add(container.spreads, name, 1);
+          typeCond = state.type;
+          s = state.summary;
+          if (sized !== null)
+            s = { ...s, cost: this.sizedFragmentCost(name, state, level + 1, sized) };
+        }
+        out.fields += s.fields;
+        out.aliases += s.aliases;
+        out.typenameAliases += s.typenameAliases;
+        out.introspection += s.introspection;
+        out.typenames += s.typenames;
+        out.topFields += s.topFields;
+        dirCount += s.directives;
+        if (s.depth > out.depth) out.depth = s.depth;
+        if (s.listDepth > out.listDepth) out.listDepth = s.listDepth;
+        const c = applyCondition(cond, s.cost);
+        if (c !== 0) {
+          if (!abstract || typeCond === null || typeCond === parent || info === null)
+            common.push(c);
+          else {
+            const names = info.possibleTypeNames(typeCond);
+            if (covers(names, info.possibleTypeNames(parent))) common.push(c);
+            else {
+              perType ??= new Map();
+              for (const n of names) {
+                const list = perType.get(n);
+                if (list) list.push(c);
+                else perType.set(n, [c]);
+              }
+            }
+          }
+        }
+      }
+      out.directives += dirCount;
+    }
+
+    if (perType === null) out.cost = sumCost(common);
+    else {
+      const base = sumCost(common);
+      const inParent = new Set(info!.possibleTypeNames(parent!));
+      const options: CostExpr[] = [base];
+      for (const [name, list] of perType) {
+        options.push(inParent.has(name) ? sumCost([base, ...list]) : sumCost(list));
+      }
+      out.cost = maxCost(options);
+    }
+    return out;
+  }
+
+  /** A fragment spread under a field whose `@listSize(sizedFields:)` sizes its top-level fields. */
+  private sizedFragmentCost(
+    name: string,
+    state: FragmentState,
+    level: number,
+    sized: SizedContext,
+  ): CostExpr {
+    const key = `${name}\u0000${sized.key}`;
+    const known = this.sizedFragments.get(key);
+    if (known) return known.cost;
+    if (this.sizedRewalks >= SIZED_REWALK_BUDGET) return Infinity;
+    this.sizedRewalks++;
+    // Re-walk only for the cost; structure and local data were recorded on the first walk.
+    this.fragments.set(name, VISITING);
+    this.rewalking++;
+    const def = this.fragmentDefs.get(name)!;
+    const s = this.walkSet(def.selectionSet, state.type, new Container(), level, sized);
+    this.rewalking--;
+    this.fragments.set(name, state);
+    this.sizedFragments.set(key, s);
+    return s.cost;
+  }
+
+  private walkField(
+    node: FieldNode,
+    parent: GraphQLCompositeType | null,
+    container: Container,
+    level: number,
+    sized: SizedContext | null,
+  ): SetSummary {
+    const name = node.name.value;
+    const out = emptySummary();
+    out.fields = 1;
+    if (node.alias) {
+      out.aliases = 1;
+      if (name === '__typename') out.typenameAliases = 1;
+    }
+    const info = this.info;
+    let field: FieldInfo | null = null;
+    let childType: GraphQLCompositeType | null = null;
+    if (name.charCodeAt(0) === 95 /* _ */ && name.charCodeAt(1) === 95) {
+      if (name === '__typename') out.typenames = 1;
+      else if (name === '__schema' || name === '__type') {
+        out.introspection = 1;
+        childType = this.namedComposite(name === '__schema' ? '__Schema' : '__Type');
+      }
+    } else if (parent !== null && info !== null) {
+      field = info.field(parent, name);
+      childType = field?.compositeType ?? null;
+    }
+
+    const coordinate = field ? field.coordinate : parent ? `${parent.name}.${name}` : null;
+    if (coordinate !== null) {
+      add(container.coordinates, coordinate, 1);
+      if (node.arguments && node.arguments.length > 0)
+        this.recordArguments(node.arguments, coordinate, field, container);
+    }
+
+    let weight = field ? field.weight : 0;
+    let size: SizeExpr = 1;
+    let childSized: SizedContext | null = null;
+    if (field) {
+      if (field.argumentWeights !== null || node.arguments?.length)
+        weight += this.argumentWeight(node, field);
+      if (sized !== null && sized.names.includes(name)) size = sized.size;
+      else if (field.listSize) {
+        const ls = field.listSize;
+        const s = this.listSize(node, field, ls, container);
+        if (ls.sizedFields.length > 0) {
+          childSized = {
+            names: ls.sizedFields,
+            size: s,
+            key: `${ls.sizedFields.join(',')}|${sizeSignature(s)}`,
+          };
+          if (field.listWrappers > 0) size = s;
+        } else size = s;
+      } else if (field.listWrappers > 0) size = this.defaultListSize;
+    }
+
+    let childCost: CostExpr = 0;
+    if (node.selectionSet) {
+      const s = this.walkSet(node.selectionSet, childType, container, level + 1, childSized);
+      out.depth = 1 + s.depth;
+      out.listDepth = s.listDepth;
+      out.fields += s.fields;
+      out.aliases += s.aliases;
+      out.typenameAliases += s.typenameAliases;
+      out.directives += s.directives;
+      out.introspection += s.introspection;
+      out.typenames += s.typenames;
+      childCost = s.cost;
+    }
+    if (field) out.listDepth += field.listWrappers;
+    out.cost = fieldCost(weight, size, childCost);
+    return out;
+  }
+
+  private recordArguments(
+    args: readonly ArgumentNode[],
+    coordinate: string,
+    field: FieldInfo | null,
+    container: Container,
+  ): void {
+    for (const arg of args) {
+      add(container.arguments, `${coordinate}(${arg.name.value}:)`, 1);
+      const def = field?.args.get(arg.name.value);
+      if (def && (arg.value.kind === Kind.OBJECT || arg.value.kind === Kind.LIST)) {
+        recordInputFields(def.type, arg.value, container.inputFields);
+      }
+    }
+  }
+
+  private argumentWeight(node: FieldNode, field: FieldInfo): number {
+    let w = 0;
+    const info = this.info!;
+    for (const arg of node.arguments ?? []) {
+      const aw = field.argumentWeights?.get(arg.name.value);
+      if (aw !== undefined) w += aw;
+      const def = field.args.get(arg.name.value);
+      if (def && (arg.value.kind === Kind.OBJECT || arg.value.kind === Kind.LIST)) {
+        w += literalInputWeight(info, def.type, arg.value);
+      }
+    }
+    return w;
+  }
+
+  /** The list size of a field with `@listSize`, from its slicing arguments. */
+  private listSize(
+    node: FieldNode,
+    field: FieldInfo,
+    ls: ListSizeInfo,
+    container: Container,
+  ): SizeExpr {
+    const fallback = ls.assumedSize ?? this.defaultListSize;
+    if (ls.slicingArguments.length === 0) return fallback;
+    const slices: SliceRef[] = [];
+    let supplied = 0;
+    let anyDefault = false;
+    for (const argName of ls.slicingArguments) {
+      const def = field.args.get(argName);
+      const argumentDefault =
+        typeof def?.defaultValue === 'number' ? Math.max(0, def.defaultValue) : undefined;
+      if (argumentDefault !== undefined) anyDefault = true;
+      const arg = node.arguments?.find((a) => a.name.value === argName);
+      if (!arg) {
+        if (argumentDefault !== undefined) slices.push({ lit: argumentDefault });
+        continue;
+      }
+      supplied++;
+      const v = arg.value;
+      if (v.kind === Kind.INT || v.kind === Kind.FLOAT)
+        slices.push({ lit: Math.max(0, Number(v.value)) });
+      else if (v.kind === Kind.VARIABLE) slices.push({ variable: v.name.value, argumentDefault });
+      // Anything else (null, a string) is invalid or empty: validation or coercion reports it.
+    }
+    if (ls.requireOneSlicingArgument && (supplied > 1 || (supplied === 0 && !anyDefault))) {
+      container.slicingViolations.push({
+        coordinate: field.coordinate,
+        node,
+        slicingArguments: ls.slicingArguments,
+        supplied,
+      });
+    }
+    if (slices.every((s) => 'lit' in s)) {
+      if (slices.length === 0) return fallback;
+      let best = 0;
+      for (const s of slices) best = Math.max(best, (s as { lit: number }).lit);
+      return best;
+    }
+    return { k: 'size', slices, fallback };
+  }
+}
+
+function covers(names: readonly string[], required: readonly string[]): boolean {
+  if (names.length < required.length) return false;
+  for (const r of required) if (!names.includes(r)) return false;
+  return true;
+}
+
+interface Condition {
+  readonly variable: string;
+  readonly skip: boolean;
+}
+
+const EXCLUDED: Condition = { variable: '', skip: true };
+
+/** `@skip` / `@include` of a selection: null (always), EXCLUDED (never) or a variable condition. */
+function conditionOf(directives: readonly DirectiveNode[]): Condition | null {
+  let result: Condition | null = null;
+  for (const d of directives) {
+    const name = d.name.value;
+    if (name !== 'skip' && name !== 'include') continue;
+    const arg = d.arguments?.find((a) => a.name.value === 'if');
+    if (!arg) continue;
+    const skip = name === 'skip';
+    if (arg.value.kind === Kind.BOOLEAN) {
+      if (arg.value.value === skip) return EXCLUDED;
+    } else if (arg.value.kind === Kind.VARIABLE) {
+      // With two variable conditions, keep the first: the estimate stays an upper bound.
+      result ??= { variable: arg.value.name.value, skip };
+    }
+  }
+  return result;
+}
+
+function applyCondition(cond: Condition | null, cost: CostExpr): CostExpr {
+  if (cond === null) return cost;
+  if (cond === EXCLUDED) return 0;
+  return condCost(cond.variable, cond.skip, cost);
+}
+
+/** Records the input fields a literal value supplies (`UpdateUserInput.role`), recursively. */
+function recordInputFields(
+  type: GraphQLInputType,
+  value: ValueNode,
+  out: Map<string, number>,
+): void {
+  const named = getNamedType(type);
+  if (!isInputObjectType(named)) return;
+  if (value.kind === Kind.LIST) {
+    for (const v of value.values) recordInputFields(type, v, out);
+    return;
+  }
+  if (value.kind !== Kind.OBJECT) return;
+  const fields = named.getFields();
+  for (const f of value.fields) {
+    add(out, `${named.name}.${f.name.value}`, 1);
+    const def = fields[f.name.value];
+    if (def) recordInputFields(def.type, f.value, out);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Store interfaces. The in-memory implementations live with their features
+ * (`@bulwark/rate-limit`, `@bulwark/jwt`); the distributed ones in `@bulwark/redis`.
+ */
+
+/** Rate-limit algorithm. */
+export type RateLimitAlgorithm = 'sliding-window' | 'token-bucket';
+
+/** What a rate-limit key may consume. */
+export interface RateLimitPolicy {
+  /** Stable id of the rule this policy comes from (part of the key, shown in headers). */
+  readonly id: string;
+  /** Units allowed per window (sliding window) or bucket capacity (token bucket). */
+  readonly limit: number;
+  /** Window length (sliding window) or time to refill the whole bucket (token bucket), in ms. */
+  readonly windowMs: number;
+  readonly algorithm: RateLimitAlgorithm;
+  /**
+   * Jail: after `after` rejections within `withinMs`, refuse the key for `forMs`, whatever it
+   * sends (even the right password).
+   */
+  readonly jail?: { readonly after: number; readonly withinMs: number; readonly forMs: number };
+}
+
+/** One key to charge in a decision. */
+export interface ConsumeRequest {
+  readonly key: string;
+  /** Units to charge (≥ 0). 0 only reads the state. */
+  readonly cost: number;
+  readonly policy: RateLimitPolicy;
+}
+
+/** The state of one key after a decision. */
+export interface ConsumeResult {
+  readonly key: string;
+  readonly allowed: boolean;
+  readonly limit: number;
+  /** Units left in the window after this decision. */
+  readonly remaining: number;
+  /** When the window (or bucket) is whole again, ms since the epoch. */
+  readonly resetAt: number;
+  /** How long to wait before a retry can succeed, in ms (0 when allowed). */
+  readonly retryAfterMs: number;
+  /** Set when the key is jailed: until when, ms since the epoch. */
+  readonly jailedUntil?: number | undefined;
+}
+
+/**
+ * A rate-limit store decides all keys of one operation atomically: if any key is refused, no
+ * key is charged (a refused operation does not burn its other budgets), and concurrent
+ * decisions never over-admit.
+ */
+export interface RateLimitStore {
+  consume(requests: readonly ConsumeRequest[], now: number): Promise<readonly ConsumeResult[]>;
+}
+
+/**
+ * A token revocation list (a denylist of `jti`s). An entry may be forgotten after `until`, the
+ * moment the token expires anyway.
+ */
+export interface RevocationList {
+  revoke(tokenId: string, until: Date): Promise<void>;
+  isRevoked(tokenId: string): Promise<boolean>;
+}

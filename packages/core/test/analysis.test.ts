@@ -1,0 +1,238 @@
+import { buildSchema, parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { analyzeDocument, analyzeOperation, MAX_WALK_DEPTH } from '../src/index.js';
+
+const schema = buildSchema(`
+  directive @cost(weight: String!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
+  directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
+
+  interface Account { id: ID! email: String }
+  type User implements Account { id: ID! email: String age: Int @cost(weight: "2.0") name: String friends(first: Int): [User!]! @listSize(slicingArguments: ["first"]) orders: [Order!]! }
+  type Admin implements Account { id: ID! email: String @cost(weight: "5") permissions: [String!]! }
+  type Order { id: ID! total: Float items: [Item!]! }
+  type Item { sku: String! }
+  union SearchResult = User | Order
+  type ProductConnection { edges: [ProductEdge!]! pageInfo: PageInfo! }
+  type ProductEdge { node: Product! cursor: String! }
+  type Product { id: ID! name: String reviews: [String!]! }
+  type PageInfo { hasNextPage: Boolean! }
+  input UpdateUserInput { name: String role: String @cost(weight: "3") tags: [TagInput!] }
+  input TagInput { label: String @cost(weight: "1") }
+  type Query {
+    users(max: Int): [User] @listSize(slicingArguments: ["max"])
+    user(id: ID!): User
+    me: Account
+    accounts: [Account!]! @listSize(assumedSize: 4)
+    search(q: String): [SearchResult!]!
+    products(first: Int, last: Int): ProductConnection! @listSize(slicingArguments: ["first", "last"], sizedFields: ["edges"])
+    pagedProducts(first: Int = 20): ProductConnection! @listSize(slicingArguments: ["first"], sizedFields: ["edges"])
+    expensive(filter: String @cost(weight: "7")): Int
+  }
+  type Mutation { updateUser(input: UpdateUserInput!): User }
+`);
+
+const op = (q: string, name?: string) => {
+  const a = analyzeOperation(schema, parse(q), name);
+  if (!a) throw new Error('no operation');
+  return a;
+};
+
+describe('depth', () => {
+  it('counts fields only: plain, inline fragment and named fragment agree', () => {
+    expect(op('{ user(id: 1) { name } }').depth).toBe(1);
+    expect(op('{ user(id: 1) { ... on User { name } } }').depth).toBe(1);
+    expect(op('{ user(id: 1) { ...F } } fragment F on User { name }').depth).toBe(1);
+    expect(
+      op('{ ...Q } fragment Q on Query { user(id: 1) { ...F } } fragment F on User { name }').depth,
+    ).toBe(1);
+    expect(op('{ __typename }').depth).toBe(0);
+  });
+
+  it('measures a fragment relative to each spread (no first-spread cache bypass)', () => {
+    const q = `{
+      a: user(id: 1) { ...F }
+      b: user(id: 2) { friends { friends { friends { ...F } } } }
+    }
+    fragment F on User { friends { friends { name } } }`;
+    // b: user(1) friends(2) friends(3) friends(4) + F: friends(5) friends(6) name
+    expect(op(q).depth).toBe(6);
+  });
+
+  it('tolerates cycles and unknown fragments', () => {
+    const a = analyzeDocument(
+      schema,
+      parse('{ ...A ...Nope } fragment A on Query { ...B } fragment B on Query { ...A me { id } }'),
+    );
+    expect(a.operations[0]!.depth).toBe(1);
+    expect(a.fragmentCycles).toBe(1);
+    expect(a.unknownFragments).toBe(1);
+  });
+
+  it('marks nesting beyond MAX_WALK_DEPTH as truncated', () => {
+    const n = MAX_WALK_DEPTH + 10;
+    const q = '{' + 'user(id: 1) { friends {'.repeat(n / 2) + 'id' + '}}'.repeat(n / 2) + '}';
+    expect(op(q).truncated).toBe(true);
+    expect(op('{ user(id: 1) { id } }').truncated).toBe(false);
+  });
+});
+
+describe('counts after fragment expansion', () => {
+  it('counts aliases, root fields and directives per occurrence', () => {
+    const q = `query Q @a { x: me { id } y: me { id } ...R ...R @b }
+      fragment R on Query { z: me { t: __typename } }`;
+    const a = op(q);
+    expect(a.aliases).toBe(6);
+    expect(a.typenameAliases).toBe(2);
+    expect(a.rootFields).toBe(4);
+    expect(a.directives).toBe(2);
+    expect(a.fields).toBe(8);
+  });
+
+  it('counts directives inside a fragment each time it is spread', () => {
+    const a = op(
+      '{ ...F ...F ...F } fragment F on Query { me @include(if: true) { id @skip(if: false) } }',
+    );
+    expect(a.directives).toBe(6);
+  });
+
+  it('handles a 2^30 fragment fan-out in linear work', () => {
+    const levels = 30;
+    let q = 'query { ...F0 }\n';
+    for (let i = 0; i < levels; i++) q += `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }\n`;
+    q += `fragment F${levels} on Query { me { id } }`;
+    const doc = parse(q);
+    const t = performance.now();
+    const a = analyzeOperation(schema, doc)!;
+    expect(a.fields).toBe(2 ** 31);
+    expect(a.coordinates.get('Query.me')).toBe(2 ** 30);
+    expect(a.height).toBe(2);
+    expect(performance.now() - t).toBeLessThan(50);
+  });
+
+  it('records coordinates with the type the selection is made on, expanded', () => {
+    const q = `{ me { email ... on Admin { email } } search(q: "x") { ... on User { name } ...O } user(id: 1) { ...U ...U ...U ...U ...U } }
+      fragment O on Order { total } fragment U on User { email }`;
+    const a = op(q);
+    expect(a.coordinates.get('Account.email')).toBe(1);
+    expect(a.coordinates.get('Admin.email')).toBe(1);
+    expect(a.coordinates.get('User.name')).toBe(1);
+    expect(a.coordinates.get('Order.total')).toBe(1);
+    expect(a.coordinates.get('User.email')).toBe(5);
+    expect(a.arguments.get('Query.search(q:)')).toBe(1);
+  });
+
+  it('records input fields supplied in literals, nested and in lists', () => {
+    const a = op(
+      'mutation { updateUser(input: { name: "a", role: "ADMIN", tags: [{ label: "x" }, { label: "y" }] }) { id } }',
+    );
+    expect(a.inputFields.get('UpdateUserInput.role')).toBe(1);
+    expect(a.inputFields.get('TagInput.label')).toBe(2);
+    expect(a.arguments.get('Mutation.updateUser(input:)')).toBe(1);
+  });
+
+  it('detects introspection wherever it appears, but not a fragment named __schema', () => {
+    expect(
+      op('{ ...F } fragment F on Query { x: __schema { types { name } } }').introspectionFields,
+    ).toBe(1);
+    expect(op('{ ...__schema } fragment __schema on Query { me { id } }').introspectionFields).toBe(
+      0,
+    );
+  });
+
+  it('is memoized per document', () => {
+    const doc = parse('{ me { id } }');
+    expect(analyzeDocument(schema, doc)).toBe(analyzeDocument(schema, doc));
+  });
+});
+
+describe('cost (IBM cost directives)', () => {
+  it('prices the specification example at 11', () => {
+    expect(op('query Example { users(max: 5) { age } }').cost()).toBe(11);
+  });
+
+  it('defaults: 0 for scalars and enums, 1 for composite types, list size 10', () => {
+    expect(op('{ user(id: 1) { name } }').cost()).toBe(1);
+    // orders: 1 + 10 × (Order 1 ... fields 0)
+    expect(op('{ user(id: 1) { orders { id } } }').cost()).toBe(1 + 1 + 10 * 0);
+    expect(op('{ user(id: 1) { orders { items { sku } } } }').cost()).toBe(1 + 1 + 10 * 1);
+  });
+
+  it('uses assumedSize, argument and field weights', () => {
+    expect(op('{ accounts { id } }').cost()).toBe(1);
+    expect(op('{ accounts { ... on Admin { email } } }').cost()).toBe(1 + 4 * 5);
+    expect(op('{ expensive(filter: "a") }').cost()).toBe(7);
+    expect(
+      op(
+        'mutation { updateUser(input: { role: "x", tags: [{ label: "a" }, { label: "b" }] }) { id } }',
+      ).cost(),
+    ).toBe(1 + 3 + 2);
+  });
+
+  it('reads sizes from variables on a cached plan', () => {
+    const a = op('query ($n: Int) { users(max: $n) { age } }');
+    expect(a.cost({ n: 5 })).toBe(11);
+    expect(a.cost({ n: 100 })).toBe(201);
+    expect(a.cost({})).toBe(1 + 10 * 2);
+    expect(op('query ($n: Int = 3) { users(max: $n) { age } }').cost({})).toBe(7);
+  });
+
+  it('clamps negative sizes at zero: a negative first never cancels a sibling', () => {
+    expect(op('{ a: users(max: -100000) { age } b: users(max: 1000) { age } }').cost()).toBe(
+      1 + 1 + 1000 * 2,
+    );
+    expect(op('query ($n: Int) { users(max: $n) { age } }').cost({ n: -5 })).toBe(1);
+  });
+
+  it('sizes connection edges through sizedFields, also through fragments', () => {
+    // products 1 + edges (1 + 50 × node 1); the edge list is sized by `first`, not by the default.
+    expect(op('{ products(first: 50) { edges { node { reviews } } } }').cost()).toBe(
+      1 + 1 + 50 * 1,
+    );
+    expect(
+      op(
+        '{ products(first: 50) { ...C } } fragment C on ProductConnection { edges { node { id } } }',
+      ).cost(),
+    ).toBe(1 + 1 + 50);
+    expect(op('{ pagedProducts { edges { node { id } } } }').cost()).toBe(1 + 1 + 20);
+    expect(
+      op(
+        'query($f: Int) { products(first: $f) { ...C } } fragment C on ProductConnection { edges { node { id } } }',
+      ).cost({ f: 7 }),
+    ).toBe(1 + 1 + 7);
+    expect(
+      op(
+        'query($f: Int) { products(first: $f) { ...C } } fragment C on ProductConnection { edges { node { id } } }',
+      ).cost({ f: 700 }),
+    ).toBe(1 + 1 + 700);
+  });
+
+  it('reports @listSize slicing violations', () => {
+    expect(op('{ products { pageInfo { hasNextPage } } }').slicingViolations).toHaveLength(1);
+    expect(
+      op('{ products(first: 1, last: 2) { pageInfo { hasNextPage } } }').slicingViolations,
+    ).toHaveLength(1);
+    expect(
+      op('{ products(first: 1) { pageInfo { hasNextPage } } }').slicingViolations,
+    ).toHaveLength(0);
+    expect(op('{ pagedProducts { pageInfo { hasNextPage } } }').slicingViolations).toHaveLength(0);
+  });
+
+  it('takes the maximum over the possible types of an abstract selection', () => {
+    // Admin.email costs 5, User.email 0: the interface selection costs the maximum.
+    expect(op('{ me { ... on Admin { email } ... on User { email } } }').cost()).toBe(1 + 5);
+    // User branch: friends 1 + 3 × orders(1 + 10 × 0) = 4; Order branch: items 1 + 10 × 0 = 1.
+    expect(
+      op(
+        '{ search { ... on User { friends(first: 3) { orders { id } } } ... on Order { items { sku } } } }',
+      ).cost(),
+    ).toBe(1 + 10 * 4);
+  });
+
+  it('honours @skip and @include, with variables', () => {
+    const a = op(
+      'query ($x: Boolean!) { users(max: 5) @include(if: $x) { age } b: users(max: 1) @skip(if: true) { age } }',
+    );
+    expect(a.cost({ x: true })).toBe(11);
+    expect(a.cost({ x: false })).toBe(0);
+  });
+});
