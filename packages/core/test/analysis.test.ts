@@ -236,3 +236,22 @@ describe('cost (IBM cost directives)', () => {
     expect(a.cost({ x: false })).toBe(0);
   });
 });
+
+describe('resolveCount', () => {
+  it('multiplies occurrences by the list sizes above them', () => {
+    const a = op(
+      'query ($n: Int) { users(max: $n) { email friends(first: 2) { email } } user(id: 1) { a: email b: email } }',
+    );
+    const email = new Set(['User.email']);
+    expect(a.resolveCount(email, { n: 100 })).toBe(100 + 100 * 2 + 2);
+    expect(a.resolveCount(email, { n: 1 })).toBe(1 + 2 + 2);
+    expect(a.resolveCount(new Set(['Query.users']), { n: 100 })).toBe(1);
+  });
+
+  it('counts aliases and repeated fragments', () => {
+    const a = op(
+      'mutation { ...L ...L ...L ...L ...L } fragment L on Mutation { a: updateUser(input: {}) { id } b: updateUser(input: {}) { id } }',
+    );
+    expect(a.resolveCount(new Set(['Mutation.updateUser']))).toBe(10);
+  });
+});

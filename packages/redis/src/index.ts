@@ -1,1 +1,2 @@
-export {};
+export * from './revocation-list.js';
+export * from './rate-limit-store.js';

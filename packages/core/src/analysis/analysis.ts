@@ -59,6 +59,9 @@ export class OperationAnalysis {
   readonly costPlan: CostExpr;
 
   private readonly walker: DocumentWalker;
+  private readonly document: DocumentNode;
+  private readonly schema: GraphQLSchema | null;
+  private readonly measures = new Map<string, CostExpr>();
   private readonly container: Container;
   private readonly variableDefaults: Readonly<Record<string, unknown>> | null;
   private reachable: (Container | FragmentState)[] | null = null;
@@ -68,11 +71,14 @@ export class OperationAnalysis {
 
   constructor(
     walker: DocumentWalker,
+    document: DocumentNode,
     node: OperationDefinitionNode,
     container: Container,
     summary: SetSummary,
   ) {
     this.walker = walker;
+    this.document = document;
+    this.schema = walker.info?.schema ?? null;
     this.node = node;
     this.container = container;
     this.name = node.name?.value;
@@ -114,6 +120,33 @@ export class OperationAnalysis {
     if (typeof this.costPlan === 'number') return this.costPlan;
     const vars = this.variableDefaults ? { ...this.variableDefaults, ...variables } : variables;
     return evaluateCost(this.costPlan, vars);
+  }
+
+  /**
+   * How many times the fields at `coordinates` would resolve: each occurrence multiplied by the
+   * list sizes above it (from `@listSize`, slicing arguments and variables, as for the cost).
+   * `users(first: 100) { email }` resolves `User.email` 100 times. Coordinates are matched as
+   * selected (`Account.email` for a selection on the interface).
+   *
+   * The first call for a set of coordinates walks the document once more with that measure;
+   * the plan is kept, so later calls cost an evaluation.
+   */
+  resolveCount(coordinates: ReadonlySet<string>, variables?: RawVariables): number {
+    const key = [...coordinates].sort().join('\n');
+    let plan = this.measures.get(key);
+    if (plan === undefined) {
+      const walker = new DocumentWalker(
+        this.schema,
+        this.document,
+        this.walker.defaultListSize,
+        (c) => (coordinates.has(c) ? 1 : 0),
+      );
+      plan = walker.walkOperation(this.node, new Container()).cost;
+      this.measures.set(key, plan);
+    }
+    if (typeof plan === 'number') return plan;
+    const vars = this.variableDefaults ? { ...this.variableDefaults, ...variables } : variables;
+    return evaluateCost(plan, vars);
   }
 
   /** `@listSize(requireOneSlicingArgument: true)` fields queried without exactly one slicing argument. */
@@ -272,7 +305,7 @@ function walkDocument(
     if (def.kind !== Kind.OPERATION_DEFINITION) continue;
     const container = new Container();
     const summary = walker.walkOperation(def, container);
-    operations.push(new OperationAnalysis(walker, def, container, summary));
+    operations.push(new OperationAnalysis(walker, document, def, container, summary));
   }
   return new DocumentAnalysis(operations, walker);
 }

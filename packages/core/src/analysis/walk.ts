@@ -138,9 +138,22 @@ export class DocumentWalker {
   cycles = 0;
   unknownFragments = 0;
 
-  constructor(schema: GraphQLSchema | null, document: DocumentNode, defaultListSize: number) {
+  /**
+   * When set, the "cost" of a field is `measure(coordinate)` instead of its weight: with 1 for
+   * some coordinates and 0 for the rest, the plan counts how many times those fields resolve
+   * (occurrences × the list sizes above them).
+   */
+  readonly measure: ((coordinate: string) => number) | null;
+
+  constructor(
+    schema: GraphQLSchema | null,
+    document: DocumentNode,
+    defaultListSize: number,
+    measure: ((coordinate: string) => number) | null = null,
+  ) {
     this.info = schema ? schemaInfo(schema) : null;
     this.defaultListSize = defaultListSize;
+    this.measure = measure;
     for (const def of document.definitions) {
       if (def.kind === Kind.FRAGMENT_DEFINITION && !this.fragmentDefs.has(def.name.value)) {
         this.fragmentDefs.set(def.name.value, def);
@@ -353,12 +366,20 @@ export class DocumentWalker {
         this.recordArguments(node.arguments, coordinate, field, container);
     }
 
-    let weight = field ? field.weight : 0;
+    const measure = this.measure;
+    let weight = measure
+      ? coordinate !== null
+        ? measure(coordinate)
+        : 0
+      : field
+        ? field.weight
+        : 0;
     let size: SizeExpr = 1;
     let childSized: SizedContext | null = null;
     if (field) {
-      if (field.argumentWeights !== null || node.arguments?.length)
+      if (!measure && (field.argumentWeights !== null || node.arguments?.length)) {
         weight += this.argumentWeight(node, field);
+      }
       if (sized !== null && sized.names.includes(name)) size = sized.size;
       else if (field.listSize) {
         const ls = field.listSize;
