@@ -33,4 +33,9 @@ export default tseslint.config(
     files: ['bench/**', 'examples/**/main.ts', '.ci/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Tests may only warn (a suite that skips says so loudly).
+    files: ['**/test/**/*.ts'],
+    rules: { 'no-console': ['error', { allow: ['warn'] }] },
+  },
 );
