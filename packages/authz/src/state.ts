@@ -1,0 +1,48 @@
+import type { Principal } from '@bulwark/core';
+import type { OperationDefinitionNode } from 'graphql';
+import type { Decision, RequestPolicyResults } from './decide.js';
+import type { CompiledRule } from './rules.js';
+
+/**
+ * What the check before execution leaves for the resolvers of one operation: the principal it
+ * decided for, and the decision of every rule the operation touches.
+ */
+export interface RequestState {
+  /** The operation that was checked: resolvers of any other operation find no state. */
+  readonly operation: OperationDefinitionNode;
+  readonly principal: Principal | null;
+  readonly operationName: string | undefined;
+  /** Decisions made before execution, and object-type decisions made lazily. */
+  readonly decisions: Map<CompiledRule, Decision | Promise<Decision>>;
+  readonly requestPolicies: RequestPolicyResults;
+  /** Another operation checked with the same context object (rare: a reused context). */
+  next: RequestState | undefined;
+}
+
+const STATES = new WeakMap<object, RequestState>();
+
+/** Records the state of a checked operation on its context object. */
+export function attachState(context: object, state: RequestState): void {
+  let head = STATES.get(context);
+  // Drop an earlier state of the same operation: the latest check wins.
+  while (head !== undefined && head.operation === state.operation) head = head.next;
+  let prev = head;
+  while (prev?.next !== undefined) {
+    if (prev.next.operation === state.operation) prev.next = prev.next.next;
+    else prev = prev.next;
+  }
+  state.next = head;
+  STATES.set(context, state);
+}
+
+/** The state of `operation` checked with this context, `undefined` when it was not checked. */
+export function stateOf(
+  context: unknown,
+  operation: OperationDefinitionNode,
+): RequestState | undefined {
+  if (context === null || (typeof context !== 'object' && typeof context !== 'function'))
+    return undefined;
+  let s = STATES.get(context);
+  while (s !== undefined && s.operation !== operation) s = s.next;
+  return s;
+}
