@@ -7,6 +7,9 @@ import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
 import express from 'express';
 import type { RequestHandler } from 'express';
 
+/** An Express middleware, for `before` / `afterBodyParser`. */
+export type Middleware = RequestHandler;
+
 /** A response as the tests see it. */
 export interface TestResponse<T = GraphQLBody> {
   status: number;
@@ -41,8 +44,10 @@ export interface TestServer {
 /** Options of {@link startTestServer}: Apollo options plus the context function and middleware. */
 export type TestServerOptions<TContext extends BaseContext> = ApolloServerOptions<TContext> & {
   context?: ContextFunction<[ExpressContextFunctionArgument], TContext>;
-  /** Express middleware mounted before Apollo's (body limits, headers). */
+  /** Express middleware mounted before the JSON body parser (body limits, headers). */
   before?: RequestHandler[];
+  /** Express middleware mounted after the JSON body parser, before Apollo (batch checks). */
+  afterBodyParser?: RequestHandler[];
   /** Path of the GraphQL endpoint. @default '/graphql' */
   path?: string;
 };
@@ -64,7 +69,7 @@ async function read<T>(res: Response): Promise<TestResponse<T>> {
 export async function startTestServer<TContext extends BaseContext = BaseContext>(
   options: TestServerOptions<TContext>,
 ): Promise<TestServer> {
-  const { context, before = [], path = '/graphql', ...apolloOptions } = options;
+  const { context, before = [], afterBodyParser = [], path = '/graphql', ...apolloOptions } = options;
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -74,6 +79,7 @@ export async function startTestServer<TContext extends BaseContext = BaseContext
     path,
     ...before,
     express.json({ limit: '2mb' }),
+    ...afterBodyParser,
     expressMiddleware(server, {
       context: context ?? (async () => ({}) as TContext),
     }),

@@ -136,6 +136,8 @@ type ErrorClass<C extends ErrorCode> = new (
   options?: BulwarkErrorOptions,
 ) => BulwarkError<C>;
 
+const CLASSES: Partial<Record<ErrorCode, ErrorClass<ErrorCode>>> = {};
+
 function errorClass<C extends ErrorCode>(code: C, name: string): ErrorClass<C> {
   const cls = class extends BulwarkError<C> {
     constructor(message: string, options?: BulwarkErrorOptions) {
@@ -144,6 +146,7 @@ function errorClass<C extends ErrorCode>(code: C, name: string): ErrorClass<C> {
     }
   };
   Object.defineProperty(cls, 'name', { value: name });
+  CLASSES[code] = cls as unknown as ErrorClass<ErrorCode>;
   return cls;
 }
 
@@ -192,13 +195,17 @@ export const ServiceUnavailableError = errorClass('SERVICE_UNAVAILABLE', 'Servic
 /** `INTERNAL_SERVER_ERROR` (500), the masked form of anything unexpected. */
 export const InternalServerError = errorClass('INTERNAL_SERVER_ERROR', 'InternalServerError');
 
-/** Builds the error of a code: `createSecurityError('FORBIDDEN', 'Access denied.')`. */
+/**
+ * Builds the error of a code, as an instance of that code's class:
+ * `createSecurityError('FORBIDDEN', 'Access denied.')` is a `ForbiddenError`.
+ */
 export function createSecurityError<C extends ErrorCode>(
   code: C,
   message: string,
   options?: BulwarkErrorOptions,
 ): BulwarkError<C> {
-  return new BulwarkError(code, message, options);
+  const cls = CLASSES[code] as ErrorClass<C> | undefined;
+  return cls ? new cls(message, options) : new BulwarkError(code, message, options);
 }
 
 /**

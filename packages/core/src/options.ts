@@ -49,10 +49,7 @@ export function assertBoolean(name: string, value: unknown): asserts value is bo
 }
 
 /** Throws unless `value` is a function. */
-export function assertFunction(
-  name: string,
-  value: unknown,
-): asserts value is (...args: never[]) => unknown {
+export function assertFunction(name: string, value: unknown): void {
   if (typeof value !== 'function') {
     throw new TypeError(`\`${name}\` must be a function, got ${show(value)}.`);
   }
