@@ -45,7 +45,8 @@ export class VerifiedTokenCache {
   readonly #lru: LRUCache<string, CachedVerification>;
 
   constructor(max: number, now: () => number) {
-    this.#lru = new LRUCache<string, CachedVerification>({ max, perf: { now } });
+    // ttlResolution 0: every check reads the injected clock, never a value cached on a timer.
+    this.#lru = new LRUCache<string, CachedVerification>({ max, perf: { now }, ttlResolution: 0 });
   }
 
   /** The cache key of a token. */
