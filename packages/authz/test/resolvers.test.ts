@@ -380,5 +380,16 @@ describe('filter mode', () => {
       ],
     });
     expect(spy).toEqual([]);
+    const a = createAuthz({ defaultPolicy: 'allow', mode: 'filter' });
+    const q = a.wrapSchema(
+      buildSchema(`${AUTHZ_DIRECTIVES_SDL}
+        type Query { users(includeDeleted: Boolean @requiresScopes(scopes: [["admin:read"]])): [String] }`),
+    );
+    const r = await a.authorize({
+      schema: q,
+      document: parse('{ users(includeDeleted: true) }'),
+      contextValue: contextFor('u1'),
+    });
+    expect(!r.ok && r.error.message).toBe('Access denied to "users(includeDeleted:)".');
   });
 });
