@@ -69,7 +69,13 @@ async function read<T>(res: Response): Promise<TestResponse<T>> {
 export async function startTestServer<TContext extends BaseContext = BaseContext>(
   options: TestServerOptions<TContext>,
 ): Promise<TestServer> {
-  const { context, before = [], afterBodyParser = [], path = '/graphql', ...apolloOptions } = options;
+  const {
+    context,
+    before = [],
+    afterBodyParser = [],
+    path = '/graphql',
+    ...apolloOptions
+  } = options;
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);

@@ -65,9 +65,9 @@ export class OperationAnalysis {
   private readonly container: Container;
   private readonly variableDefaults: Readonly<Record<string, unknown>> | null;
   private reachable: (Container | FragmentState)[] | null = null;
-  private coords: Map<string, number> | null = null;
-  private args: Map<string, number> | null = null;
-  private inputs: Map<string, number> | null = null;
+  private coords: ReadonlyMap<string, number> | null = null;
+  private args: ReadonlyMap<string, number> | null = null;
+  private inputs: ReadonlyMap<string, number> | null = null;
 
   constructor(
     walker: DocumentWalker,
@@ -151,6 +151,8 @@ export class OperationAnalysis {
 
   /** `@listSize(requireOneSlicingArgument: true)` fields queried without exactly one slicing argument. */
   get slicingViolations(): readonly SlicingViolation[] {
+    const states = this.reachableStates();
+    if (states.length === 1) return this.container.slicingViolations;
     const out: SlicingViolation[] = [];
     for (const c of this.containers()) out.push(...c.slicingViolations);
     return out;
@@ -192,6 +194,7 @@ export class OperationAnalysis {
 
   private reachableStates(): (Container | FragmentState)[] {
     if (this.reachable) return this.reachable;
+    if (this.container.spreads.size === 0) return (this.reachable = [this.container]);
     const seen = new Set<FragmentState>();
     const queue: Container[] = [this.container];
     for (let i = 0; i < queue.length; i++) {
@@ -215,6 +218,13 @@ export class OperationAnalysis {
 
   private expand(): void {
     const states = this.reachableStates();
+    if (states.length === 1) {
+      // No fragment: the operation's own counts are the answer.
+      this.coords = this.container.coordinates;
+      this.args = this.container.arguments;
+      this.inputs = this.container.inputFields;
+      return;
+    }
     const multiplicity = new Map<Container, number>([[this.container, 1]]);
     const coords = new Map<string, number>();
     const args = new Map<string, number>();

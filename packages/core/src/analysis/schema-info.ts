@@ -194,6 +194,7 @@ export class SchemaInfo {
   readonly metadata: CostMetadata;
   private readonly fields = new Map<GraphQLCompositeType, Map<string, FieldInfo | null>>();
   private readonly possible = new Map<GraphQLCompositeType, readonly string[]>();
+  private readonly coordinates = new Map<GraphQLCompositeType, Map<string, string>>();
   private readonly typeWeights = new Map<string, number>();
   private readonly inputWeights = new Map<string, number | null>();
 
@@ -215,6 +216,22 @@ export class SchemaInfo {
       byName.set(name, info);
     }
     return info;
+  }
+
+  /** `Type.field` for a field the schema does not define (meta fields, typos), cached. */
+  coordinate(parent: GraphQLCompositeType, name: string): string {
+    let byName = this.coordinates.get(parent);
+    if (!byName) {
+      byName = new Map();
+      this.coordinates.set(parent, byName);
+    }
+    let c = byName.get(name);
+    if (c === undefined) {
+      // Unknown names come from the client: keep the cache bounded.
+      c = `${parent.name}.${name}`;
+      if (byName.size < 1000) byName.set(name, c);
+    }
+    return c;
   }
 
   /** Names of the object types a selection on `type` may resolve to. */

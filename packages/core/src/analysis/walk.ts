@@ -55,15 +55,50 @@ export interface SetSummary {
   cost: CostExpr;
 }
 
-/** Data local to one container (an operation body or a fragment body), not through spreads. */
+const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
+const NO_VIOLATIONS: readonly SlicingViolation[] = Object.freeze([]);
+
+/**
+ * Data local to one container (an operation body or a fragment body), not through spreads.
+ * Maps other than the coordinates are created on first use: a document of 5,000 trivial
+ * operations must not pay for 20,000 empty maps.
+ */
 export class Container {
   readonly coordinates = new Map<string, number>();
-  readonly arguments = new Map<string, number>();
-  readonly inputFields = new Map<string, number>();
+  private args: Map<string, number> | null = null;
+  private inputs: Map<string, number> | null = null;
+  private spreadCounts: Map<string, number> | null = null;
+  private violations: SlicingViolation[] | null = null;
+
+  /** Argument coordinates supplied in this body → occurrences. */
+  get arguments(): ReadonlyMap<string, number> {
+    return this.args ?? EMPTY_COUNTS;
+  }
+  /** Input fields supplied in literals of this body → occurrences. */
+  get inputFields(): ReadonlyMap<string, number> {
+    return this.inputs ?? EMPTY_COUNTS;
+  }
   /** Spreads in this body: fragment name → occurrences. Cycle and unknown spreads excluded. */
-  readonly spreads = new Map<string, number>();
+  get spreads(): ReadonlyMap<string, number> {
+    return this.spreadCounts ?? EMPTY_COUNTS;
+  }
   /** `@listSize` fields of this body queried without exactly one slicing argument. */
-  readonly slicingViolations: SlicingViolation[] = [];
+  get slicingViolations(): readonly SlicingViolation[] {
+    return this.violations ?? NO_VIOLATIONS;
+  }
+
+  addArgument(key: string): void {
+    add((this.args ??= new Map()), key, 1);
+  }
+  inputFieldCounts(): Map<string, number> {
+    return (this.inputs ??= new Map());
+  }
+  addSpread(name: string): void {
+    add((this.spreadCounts ??= new Map()), name, 1);
+  }
+  addViolation(v: SlicingViolation): void {
+    (this.violations ??= []).push(v);
+  }
 }
 
 /** A `@listSize(requireOneSlicingArgument: true)` field queried without exactly one slicing argument. */
@@ -259,7 +294,7 @@ export class DocumentWalker {
             out.directives += dirCount;
             continue;
           }
-          add(container.spreads, name, 1);
+          container.addSpread(name);
           typeCond = state.type;
           s = state.summary;
           if (sized !== null)
@@ -359,7 +394,11 @@ export class DocumentWalker {
       childType = field?.compositeType ?? null;
     }
 
-    const coordinate = field ? field.coordinate : parent ? `${parent.name}.${name}` : null;
+    const coordinate = field
+      ? field.coordinate
+      : parent
+        ? (info?.coordinate(parent, name) ?? `${parent.name}.${name}`)
+        : null;
     if (coordinate !== null) {
       add(container.coordinates, coordinate, 1);
       if (node.arguments && node.arguments.length > 0)
@@ -420,10 +459,10 @@ export class DocumentWalker {
     container: Container,
   ): void {
     for (const arg of args) {
-      add(container.arguments, `${coordinate}(${arg.name.value}:)`, 1);
+      container.addArgument(`${coordinate}(${arg.name.value}:)`);
       const def = field?.args.get(arg.name.value);
       if (def && (arg.value.kind === Kind.OBJECT || arg.value.kind === Kind.LIST)) {
-        recordInputFields(def.type, arg.value, container.inputFields);
+        recordInputFields(def.type, arg.value, container.inputFieldCounts());
       }
     }
   }
@@ -472,7 +511,7 @@ export class DocumentWalker {
       // Anything else (null, a string) is invalid or empty: validation or coercion reports it.
     }
     if (ls.requireOneSlicingArgument && (supplied > 1 || (supplied === 0 && !anyDefault))) {
-      container.slicingViolations.push({
+      container.addViolation({
         coordinate: field.coordinate,
         node,
         slicingArguments: ls.slicingArguments,
