@@ -14,6 +14,7 @@ export type {
   CompiledRule,
   CostBudgetOptions,
   JailOptions,
+  OperationKind,
   RateLimiterOptions,
   RateLimitRule,
   RateLimitTarget,

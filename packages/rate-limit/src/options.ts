@@ -16,7 +16,6 @@ import type {
   RateLimitPolicy,
   RateLimitStore,
 } from '@bulwark/core';
-import type { OperationTypeNode } from 'graphql';
 import { compileIdentities } from './identity.js';
 import type { CompiledIdentity, IdentitySpec } from './identity.js';
 
@@ -34,7 +33,10 @@ import type { CompiledIdentity, IdentitySpec } from './identity.js';
 export type RateLimitTarget =
   | { readonly field: string }
   | { readonly operationName: string }
-  | { readonly operationType: OperationTypeNode | 'any' };
+  | { readonly operationType: OperationKind | 'any' };
+
+/** An operation type, as graphql-js spells it. */
+export type OperationKind = 'query' | 'mutation' | 'subscription';
 
 /** Jail: refuse an identity for a while after repeated failures. */
 export interface JailOptions {
@@ -139,7 +141,7 @@ export interface CompiledRule {
   readonly target:
     | { readonly kind: 'field'; readonly coordinate: string }
     | { readonly kind: 'operationName'; readonly name: string }
-    | { readonly kind: 'operationType'; readonly type: OperationTypeNode | 'any' };
+    | { readonly kind: 'operationType'; readonly type: OperationKind | 'any' };
   readonly policy: RateLimitPolicy;
   readonly identities: readonly CompiledIdentity[];
   /** Where the rule comes from, for error messages: `rules[2]`, `@rateLimit on User.email`. */
@@ -224,7 +226,7 @@ function compileTarget(match: unknown, option: string): CompiledRule['target'] {
   }
   if ('operationType' in match) {
     assertOneOf(`${option}.operationType`, match['operationType'], OPERATION_TYPES);
-    return { kind: 'operationType', type: match['operationType'] as OperationTypeNode | 'any' };
+    return { kind: 'operationType', type: match['operationType'] as OperationKind | 'any' };
   }
   throw new TypeError(
     `\`${option}\` must have exactly one of "field", "operationName", "operationType".`,

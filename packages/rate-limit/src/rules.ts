@@ -1,8 +1,8 @@
 import { isInterfaceType, isObjectType } from 'graphql';
-import type { GraphQLObjectType, GraphQLSchema, OperationTypeNode } from 'graphql';
+import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { rulesFromSchema } from './directive.js';
 import { assertSamePolicy } from './options.js';
-import type { CompiledRule } from './options.js';
+import type { CompiledRule, OperationKind } from './options.js';
 
 /** A field rule with the coordinates whose selections count against it. */
 export interface FieldRule {
@@ -91,7 +91,7 @@ export function buildRuleTable(
 export function operationRuleMatches(
   rule: CompiledRule,
   name: string | undefined,
-  type: OperationTypeNode,
+  type: OperationKind,
 ): boolean {
   const t = rule.target;
   if (t.kind === 'operationName') return name === t.name;
