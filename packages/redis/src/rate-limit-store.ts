@@ -21,7 +21,7 @@ export interface RedisRateLimitStoreOptions {
   /**
    * An ioredis client (`Redis` or `Cluster`) you own, or a `redis://` URL for a client the
    * store creates (and closes in `close()`) with fail-fast settings: no offline queue, no
-   * retry of a failed command, a command timeout of `timeoutMs`.
+   * retry of a failed command, reconnection every 100 ms to 2 s.
    */
   client: Redis | Cluster | string;
   /**
@@ -98,7 +98,6 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.client = new Redis(client, {
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
-        commandTimeout: timeoutMs,
         connectTimeout: Math.max(1000, timeoutMs),
         retryStrategy: (times) => Math.min(times * 100, 2000),
       });
