@@ -166,5 +166,7 @@ export function withVariableDefaults(
       out[name] = valueFromASTUntyped(v.defaultValue);
     }
   }
-  return out ?? variables ?? {};
+  return out ?? variables ?? NO_VARIABLES;
 }
+
+const NO_VARIABLES: Readonly<Record<string, unknown>> = Object.freeze({});

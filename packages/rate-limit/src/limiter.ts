@@ -411,13 +411,14 @@ class Limiter implements RateLimiter<unknown> {
     occurrence: Pick<FieldOccurrence, 'node' | 'definition'> | null,
     variables: Readonly<Record<string, unknown>>,
   ): string {
-    const parts = identity.parts.map((part) => {
+    const one = (part: IdentityPart): string => {
       if (part.kind !== 'arg') return identities.part(part);
       if (!occurrence) return NO_VALUE;
       const raw = argumentValue(occurrence.node, occurrence.definition, part.argument, variables);
       return argumentComponent(followPath(raw, part.path), this.normalize);
-    });
-    return parts.join('+');
+    };
+    const parts = identity.parts;
+    return parts.length === 1 ? one(parts[0]!) : parts.map(one).join('+');
   }
 
   /**

@@ -30,12 +30,16 @@ export interface RateLimitPluginOptions {
 
 const DEFAULTS: Required<RateLimitPluginOptions> = { headers: true, throttleStatus: true };
 
-/** Per HTTP response head (shared by the operations of a batch): the members sent so far. */
+/**
+ * What was sent on an HTTP response head so far. The operations of a batch share one head,
+ * and each must merge its figures into the others'. Kept on the head's header map itself.
+ */
 interface HeadState {
-  readonly policies: Map<string, HeaderPolicy>;
+  policies: HeaderPolicy[];
   retryAfter: number;
 }
-const HEADS = new WeakMap<object, HeadState>();
+const HEAD_STATE = Symbol('bulwark.rateLimit.head');
+type StatefulHeaders = { [HEAD_STATE]?: HeadState };
 
 /**
  * The Apollo Server 5 plugin of a rate limiter: checks each operation in
@@ -105,17 +109,21 @@ function writeHeaders<TContext extends BaseContext>(
   decision: RateLimitDecision,
 ): void {
   const headers = rc.response.http.headers;
-  let head = HEADS.get(headers);
+  const carrier = headers as unknown as StatefulHeaders;
+  const fresh = headerPolicies(decision);
+  let head = carrier[HEAD_STATE];
   if (!head) {
-    head = { policies: new Map(), retryAfter: 0 };
-    HEADS.set(headers, head);
+    head = { policies: fresh, retryAfter: 0 };
+    carrier[HEAD_STATE] = head;
+  } else {
+    // In a batch, operations share the head: keep the tightest figures of each policy.
+    for (const p of fresh) {
+      const i = head.policies.findIndex((known) => known.name === p.name);
+      if (i === -1) head.policies.push(p);
+      else if (p.remaining < head.policies[i]!.remaining) head.policies[i] = p;
+    }
   }
-  // In a batch, operations share the head: keep the tightest figures of each policy.
-  for (const p of headerPolicies(decision)) {
-    const known = head.policies.get(p.name);
-    if (!known || p.remaining < known.remaining) head.policies.set(p.name, p);
-  }
-  const rendered = renderRateLimitHeaders(head.policies.values());
+  const rendered = renderRateLimitHeaders(head.policies);
   if (rendered) {
     headers.set('ratelimit-policy', rendered['ratelimit-policy']);
     headers.set('ratelimit', rendered.ratelimit);

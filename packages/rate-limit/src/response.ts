@@ -61,7 +61,7 @@ export interface HeaderPolicy {
 
 /** The header members of a decision: one per (bucket, identity), keeping the tightest key. */
 export function headerPolicies(decision: RateLimitDecision): HeaderPolicy[] {
-  const byName = new Map<string, HeaderPolicy>();
+  const out: HeaderPolicy[] = [];
   for (const e of decision.entries) {
     if (e.result.degraded) continue;
     const name = `${e.policy.id}/${e.identity}`;
@@ -72,31 +72,42 @@ export function headerPolicies(decision: RateLimitDecision): HeaderPolicy[] {
       remaining: Math.max(0, Math.floor(e.result.remaining)),
       reset: Math.max(0, Math.ceil((e.result.resetAt - decision.now) / 1000)),
     };
-    const known = byName.get(name);
-    if (!known || policy.remaining < known.remaining) byName.set(name, policy);
+    // Several keys of one (bucket, identity) are argument values: keep the tightest.
+    const i = out.findIndex((p) => p.name === name);
+    if (i === -1) out.push(policy);
+    else if (policy.remaining < out[i]!.remaining) out[i] = policy;
   }
-  return [...byName.values()];
+  return out;
 }
 
+const QUOTED = new Map<string, string>();
+
 function sfString(value: string): string {
-  // Structured-field strings hold printable ASCII; escape `"` and `\`.
-  const printable = value.replace(/[^\x20-\x7e]/g, '?');
-  return `"${printable.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  let quoted = QUOTED.get(value);
+  if (quoted === undefined) {
+    // Structured-field strings hold printable ASCII; escape `"` and `\`.
+    const printable = value.replace(/[^\x20-\x7e]/g, '?');
+    quoted = `"${printable.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+    // Names come from rule ids and identity names, a finite set; bound the cache anyway.
+    if (QUOTED.size < 10_000) QUOTED.set(value, quoted);
+  }
+  return quoted;
 }
 
 /** Renders the IETF `RateLimit-Policy` and `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers). */
 export function renderRateLimitHeaders(
   policies: Iterable<HeaderPolicy>,
 ): { 'ratelimit-policy': string; ratelimit: string } | null {
-  const policy: string[] = [];
-  const state: string[] = [];
+  let policy = '';
+  let state = '';
   for (const p of policies) {
     const name = sfString(p.name);
-    policy.push(`${name};q=${p.quota};w=${p.window}`);
-    state.push(`${name};r=${p.remaining};t=${p.reset}`);
+    const sep = policy === '' ? '' : ', ';
+    policy += `${sep}${name};q=${p.quota};w=${p.window}`;
+    state += `${sep}${name};r=${p.remaining};t=${p.reset}`;
   }
-  if (policy.length === 0) return null;
-  return { 'ratelimit-policy': policy.join(', '), ratelimit: state.join(', ') };
+  if (policy === '') return null;
+  return { 'ratelimit-policy': policy, ratelimit: state };
 }
 
 function seconds(ms: number): number {
