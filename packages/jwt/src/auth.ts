@@ -10,6 +10,7 @@ import type { AuthFailureReason } from './errors.js';
 import { extractToken } from './extract.js';
 import type { AuthRequest, Extraction, TokenLocation } from './extract.js';
 import { KeysUnavailableError, createKeySource } from './keys.js';
+import type { KeySource } from './keys.js';
 import { resolveJwtAuthOptions } from './options.js';
 import type { JwtAuthOptions, ResolvedJwtAuthOptions } from './options.js';
 import { createJwtPlugin } from './plugin.js';
@@ -139,7 +140,7 @@ function joseRefusal(error: unknown): Refusal {
 
 class JwtAuthImpl implements JwtAuth {
   readonly #o: ResolvedJwtAuthOptions;
-  readonly #keys;
+  readonly #keys: KeySource;
   readonly #cache: VerifiedTokenCache | undefined;
   readonly #requiredClaims: string[];
   readonly #toleranceSec: number;

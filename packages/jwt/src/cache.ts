@@ -1,6 +1,12 @@
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import type { Principal } from '@bulwark/core';
 import { LRUCache } from 'lru-cache';
+
+// One-shot `crypto.hash` (Node >= 20.12) costs half of `createHash` on a token-sized input.
+const sha256: (data: string) => string =
+  typeof nodeCrypto.hash === 'function'
+    ? (data) => nodeCrypto.hash('sha256', data, 'base64url')
+    : (data) => nodeCrypto.createHash('sha256').update(data).digest('base64url');
 
 /** A verified token: its principal and the times still checked on every use. */
 export interface CachedVerification {
@@ -51,7 +57,7 @@ export class VerifiedTokenCache {
 
   /** The cache key of a token. */
   key(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return sha256(token);
   }
 
   get(key: string): CachedVerification | undefined {
