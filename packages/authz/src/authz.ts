@@ -199,17 +199,25 @@ export function createAuthz<TContext = unknown>(options: AuthzOptions<TContext>)
       policies: o.policies,
       onPolicyError: policyError(operationName, subjectOf(principal)),
     });
-    const fieldsDenied = check.deniedFields.size > 0;
-    const inputsDenied = check.deniedArguments.size > 0 || check.deniedInputFields.size > 0;
     const rejectAll = o.mode === 'reject' || analysis.operationType !== 'query';
-    if (inputsDenied || (fieldsDenied && rejectAll)) {
-      const { paths, total } = deniedPaths(schema, document, analysis.node, check);
-      const reason = `Operation denied: ${describe(check)}.`;
-      return reject(operationDeniedError(paths, total, reason), operationName, principal, {
-        mode: o.mode,
-        paths,
-        ...details(check),
-      });
+    const fieldsDenied = check.deniedFields.size > 0;
+    const inputsDenied = check.deniedInputFields.size > 0;
+    if (inputsDenied || check.deniedArguments.size > 0 || (rejectAll && fieldsDenied)) {
+      // The check works on coordinates as selected; the walk narrows each selection to the
+      // types that can really answer it (an interface fragment spread on a `User` cannot read
+      // `Admin.email`), and finds the paths for the message.
+      const found = deniedPaths(schema, document, analysis.node, check, table);
+      const refuse =
+        inputsDenied || found.exhausted || found.arguments > 0 || (rejectAll && found.fields > 0);
+      if (refuse) {
+        const reason = `Operation denied: ${describe(check)}.`;
+        return reject(
+          operationDeniedError(found.paths, found.total, reason),
+          operationName,
+          principal,
+          { mode: o.mode, paths: found.paths, ...details(check) },
+        );
+      }
     }
     attachState(contextValue, {
       operation: analysis.node,
@@ -219,7 +227,8 @@ export function createAuthz<TContext = unknown>(options: AuthzOptions<TContext>)
       requestPolicies: check.requestPolicies,
       next: undefined,
     });
-    if (!fieldsDenied) return { ok: true, filtered: [] };
+    // Denied rules out of reach stay in the decisions: their resolvers cannot run.
+    if (!fieldsDenied || rejectAll) return { ok: true, filtered: [] };
     const filtered = [...check.deniedFieldRules];
     emitEvent(o.onEvent, {
       source: 'authz',

@@ -100,6 +100,21 @@ describe('fields, however they are selected', () => {
     await expectAllowed('{ accounts { email } }', 'admin');
   });
 
+  it('narrows an interface fragment to the types that can answer where it is spread', async () => {
+    // Only a User can answer `user`: the Account fragment cannot read Admin.email there.
+    const fragment = 'fragment A on Account { id email }';
+    await expectAllowed(`{ user(id: "u2") { ...A } } ${fragment}`, 'u1');
+    await expectAllowed(`{ user(id: "u2") { ... on Account { email } } }`, 'u1');
+    expect(await expectDenied(`{ accounts { ...A } } ${fragment}`, 'u1')).toMatchObject({
+      paths: ['accounts.email'],
+    });
+    expect(
+      await expectDenied(`{ search(q: "x") { ... on Account { ...A } } } ${fragment}`, 'u1'),
+    ).toMatchObject({ paths: ['search.email'] });
+    // A fragment on a type that cannot answer at all selects nothing.
+    await expectAllowed(`{ user(id: "u2") { ... on Admin { email } } }`, 'u1');
+  });
+
   it('checks union members', async () => {
     expect(
       await expectDenied('{ search(q: "x") { ... on Admin { email permissions } } }', 'u1'),
@@ -141,6 +156,20 @@ describe('fields, however they are selected', () => {
         'u1',
       ),
     ).toMatchObject({ paths: ['user.passwordHash'] });
+  });
+
+  it('names the denied coordinates when the paths are too many to walk (fragment fan-out)', async () => {
+    const n = 24;
+    // F0 spreads F1 twice, F1 spreads F2 twice...: 2^23 paths to the one denied field.
+    const fragments = Array.from({ length: n }, (_, i) =>
+      i === n - 1
+        ? `fragment F${i} on User { passwordHash }`
+        : `fragment F${i} on User { ...F${i + 1} ...F${i + 1} }`,
+    ).join('\n');
+    const started = performance.now();
+    const { message } = await expectDenied(`{ user(id: "u1") { ...F0 } }\n${fragments}`, 'u1');
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(message).toBe('Access denied to "user.passwordHash", "User.passwordHash".');
   });
 
   it('refuses an operation nested deeper than the analysis walks', async () => {
