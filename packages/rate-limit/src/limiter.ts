@@ -194,6 +194,7 @@ class Limiter implements RateLimiter<unknown> {
   private readonly onEvent: RateLimiterOptions['onEvent'];
   private readonly tables = new WeakMap<GraphQLSchema, RuleTable | TypeError>();
   private warnedNoIp = false;
+  private readonly ipKeys = new Map<string, string>();
 
   constructor(options: RateLimiterOptions) {
     assertObject('createRateLimiter options', options);
@@ -258,9 +259,15 @@ class Limiter implements RateLimiter<unknown> {
 
   ipKey(raw: string | undefined): string {
     if (raw !== undefined) {
-      const ip = ipIdentity(raw, this.ipv6Subnet);
-      if (ip !== undefined) return keyComponent(ip);
-      return keyComponent(raw);
+      let key = this.ipKeys.get(raw);
+      if (key === undefined) {
+        const ip = ipIdentity(raw, this.ipv6Subnet);
+        key = keyComponent(ip ?? raw);
+        // A small memo: most traffic comes from few addresses at a time; never unbounded.
+        if (this.ipKeys.size >= 4096) this.ipKeys.clear();
+        this.ipKeys.set(raw, key);
+      }
+      return key;
     }
     if (!this.warnedNoIp) {
       this.warnedNoIp = true;
