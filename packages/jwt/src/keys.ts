@@ -154,7 +154,7 @@ function publicKeysSource(options: PublicKeysKeys, algorithms: readonly JwtAlgor
   if (!Array.isArray(options.keys) || options.keys.length === 0) {
     throw new TypeError('`keys.keys` must be a non-empty array of public keys.');
   }
-  const jwks: JWK[] = options.keys.map((entry, i) => {
+  const entries = options.keys.map((entry, i) => {
     const name = `keys.keys[${i}]`;
     const wrapped =
       typeof entry === 'object' && entry !== null && 'key' in entry && !('kty' in entry);
@@ -167,10 +167,25 @@ function publicKeysSource(options: PublicKeysKeys, algorithms: readonly JwtAlgor
     }
     const key = toPublicKeyObject(name, material);
     checkPublicKey(name, key, algorithms);
-    const jwk = key.export({ format: 'jwk' }) as JWK;
-    return kid === undefined ? jwk : { ...jwk, kid };
+    return { kid: kid as string | undefined, key, algorithms: usableAlgorithms(key, algorithms) };
   });
-  return staticSource(createLocalJWKSet({ keys: jwks }));
+  const kids = entries.flatMap((e) => (e.kid === undefined ? [] : [e.kid]));
+  if (new Set(kids).size !== kids.length) {
+    throw new TypeError('`keys.keys` gives one `kid` to several keys.');
+  }
+  // A key given without a kid verifies tokens whatever kid they name; a key with a kid only
+  // those naming it. Anything ambiguous is refused rather than tried key after key.
+  return staticSource(async (header) => {
+    const fits = entries.filter((e) => e.algorithms.includes(header.alg as JwtAlgorithm));
+    const named = header.kid === undefined ? undefined : fits.find((e) => e.kid === header.kid);
+    if (named) return named.key as unknown as CryptoKey;
+    const unnamed = fits.filter((e) => e.kid === undefined);
+    const pool = header.kid === undefined ? fits : unnamed;
+    if (pool.length === 1) return pool[0]!.key as unknown as CryptoKey;
+    throw pool.length === 0
+      ? new errors.JWKSNoMatchingKey()
+      : new errors.JWKSMultipleMatchingKeys();
+  });
 }
 
 function secretSource(options: SecretKeys, algorithms: readonly HmacAlgorithm[]): KeySource {
