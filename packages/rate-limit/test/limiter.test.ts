@@ -130,3 +130,28 @@ describe('a store failing open', () => {
     expect(res.headers.get('ratelimit-policy')).toBeNull();
   });
 });
+
+describe('a rule on an interface field', () => {
+  const schema = buildSchema(`
+    interface Account { email: String }
+    type User implements Account { email: String }
+    type Robot implements Account { email: String }
+    type Query { user: User robot: Robot accounts: [Account!]! }
+  `);
+  const limiter = createRateLimiter({
+    store: new MemoryRateLimitStore({ max: 1000 }),
+    now: () => T0,
+    rules: [{ match: { field: 'Account.email' }, limit: 12, window: '1m', by: 'global' }],
+  });
+  const remaining = async (source: string) => {
+    const decision = await limiter.check({ schema, document: parse(source), context: {} });
+    return decision.entries.map((e) => [e.policy.id, e.cost, e.result.remaining]);
+  };
+
+  it('counts the field on every implementation and on the interface, in one bucket', async () => {
+    expect(await remaining('{ user { email } }')).toEqual([['Account.email', 1, 11]]);
+    expect(await remaining('{ robot { email } }')).toEqual([['Account.email', 1, 10]]);
+    expect(await remaining('{ accounts { email } }')).toEqual([['Account.email', 10, 0]]);
+    await expect(remaining('{ user { email } }')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+  });
+});

@@ -181,6 +181,36 @@ describe('rateLimitPlugin: options', () => {
     expect((await s.post({ query: '{ ping }' })).status).toBe(429);
   });
 
+  it('never answers 500 to odd variables; a huge list size is refused, not admitted', async () => {
+    s = await startLimitedServer();
+    const query = 'query($n: Int) { users(first: $n) { email } }';
+    // Counted before graphql-js coerces variables: a bad one then fails coercion (400).
+    const cases: [unknown, number][] = [
+      ['abc', 400],
+      [-5, 200],
+      [1e308, 429],
+      [null, 200],
+      [{ a: 1 }, 400],
+      [[1, 2], 400],
+      [true, 400],
+    ];
+    for (const [n, status] of cases) {
+      const res = await s.post({ query, variables: { n } }, { 'x-test-user': `odd-${String(n)}` });
+      expect([n, res.status]).toEqual([n, status]);
+    }
+    const login = 'mutation($e: String!) { login(email: $e, password: "x") }';
+    const logins: [unknown, number][] = [
+      [{ nested: { deep: [1, 2, 3] } }, 400],
+      ['x'.repeat(100_000), 200],
+      [42, 400],
+      [null, 400],
+    ];
+    for (const [e, status] of logins) {
+      const res = await s.post({ query: login, variables: { e } });
+      expect(res.status).toBe(status);
+    }
+  });
+
   it('refuses an operation nested too deeply to count (400, no resolver)', async () => {
     s = await startLimitedServer();
     const depth = 520;
