@@ -2,10 +2,10 @@
 //
 //   npx tsc -b packages/authz && node bench/authz.bench.mjs [--quick] [--no-http]
 //
-// Each case runs in its own child process (own JIT, own heap), several times, interleaved; the
-// table shows the median over runs of each run's median time per operation. Ratios against
-// the targets are paired: the median, over repeats, of the ratio of two cases run one after
-// the other in the same repeat (steadier than a ratio of medians on a shared, loaded machine).
+// The table: each case in its own child process (own JIT, own heap), several times; the median
+// over runs of each run's median time per operation. The targets: the two cases of a ratio in
+// one child process, timed in alternating small batches, the median of the per-batch ratios
+// (on a shared, loaded machine, load shifts between separate runs swamp a 10% difference).
 //
 // Targets: Bulwark ≤ 1.1x the unprotected baseline; Bulwark ≥ 3x faster than the same
 // protection written as graphql-shield rules.
@@ -188,13 +188,48 @@ async function child(name, transport, quick) {
   const perRound = quick ? 5 : http ? 20 : 30;
   for (let i = 0; i < warmup; i++) await runner.once();
   const samples = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < perRound; i++) await runner.once();
-    samples.push((performance.now() - t0) / perRound);
-  }
+  for (let r = 0; r < rounds; r++) samples.push(await batch(runner, perRound));
   await runner.close();
   process.stdout.write(JSON.stringify({ median: median(samples), samples }));
+}
+
+/**
+ * Child: two cases in one process, timed in alternating small batches (the order flips every
+ * round), so that both see the same load; prints the median of the per-round ratios.
+ */
+async function pairChild(num, den, transport, quick) {
+  const a = await buildRunner(num, transport);
+  const b = await buildRunner(den, transport);
+  const http = transport === 'http';
+  const warmup = quick ? 20 : http ? 100 : 200;
+  const rounds = quick ? 10 : http ? 40 : 80;
+  const perRound = quick ? 3 : http ? 5 : 10;
+  for (let i = 0; i < warmup; i++) {
+    await a.once();
+    await b.once();
+  }
+  const ratios = [];
+  for (let r = 0; r < rounds; r++) {
+    let ta;
+    let tb;
+    if (r % 2 === 0) {
+      ta = await batch(a, perRound);
+      tb = await batch(b, perRound);
+    } else {
+      tb = await batch(b, perRound);
+      ta = await batch(a, perRound);
+    }
+    ratios.push(ta / tb);
+  }
+  await a.close();
+  await b.close();
+  process.stdout.write(JSON.stringify({ ratio: median(ratios), ratios }));
+}
+
+async function batch(runner, n) {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await runner.once();
+  return (performance.now() - t0) / n;
 }
 
 function median(xs) {
@@ -203,68 +238,64 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+function spawnChild(args) {
+  const r = spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr);
+    throw new Error(`child ${args.join(' ')} failed`);
+  }
+  return JSON.parse(r.stdout);
+}
+
 async function main() {
   const args = process.argv.slice(2);
-  const caseArg = args.find((a) => a.startsWith('--case='));
   const quick = args.includes('--quick');
-  if (caseArg) {
-    const transport = args.includes('--http') ? 'http' : 'inprocess';
-    await child(caseArg.slice('--case='.length), transport, quick);
-    return;
-  }
-  const transports = args.includes('--no-http') ? ['inprocess'] : ['inprocess', 'http'];
-  const results = {};
-  for (const transport of transports) {
-    const repeats = quick ? 1 : transport === 'http' ? 3 : 5;
-    results[transport] = {};
-    const names = transport === 'http' ? Object.keys(CASES).slice(0, 3) : Object.keys(CASES);
-    for (let rep = 0; rep < repeats; rep++) {
-      for (const name of names) {
-        const r = spawnSync(
-          process.execPath,
-          [
-            SCRIPT,
-            `--case=${name}`,
-            ...(transport === 'http' ? ['--http'] : []),
-            ...(quick ? ['--quick'] : []),
-          ],
-          { encoding: 'utf8' },
-        );
-        if (r.status !== 0) {
-          process.stderr.write(r.stderr);
-          throw new Error(`case ${name} (${transport}) failed`);
-        }
-        const { median: m } = JSON.parse(r.stdout);
-        (results[transport][name] ??= []).push(m);
-      }
-    }
+  const transportArg = args.includes('--http') ? 'http' : 'inprocess';
+  const caseArg = args.find((a) => a.startsWith('--case='));
+  if (caseArg) return child(caseArg.slice('--case='.length), transportArg, quick);
+  const pairArg = args.find((a) => a.startsWith('--pair='));
+  if (pairArg) {
+    const [num, den] = pairArg.slice('--pair='.length).split('|');
+    return pairChild(num, den, transportArg, quick);
   }
 
+  const transports = args.includes('--no-http') ? ['inprocess'] : ['inprocess', 'http'];
+  const extra = (transport) => [
+    ...(transport === 'http' ? ['--http'] : []),
+    ...(quick ? ['--quick'] : []),
+  ];
   const report = { transports: {}, targets: [] };
-  for (const [transport, cases] of Object.entries(results)) {
-    const base = median(cases['baseline (no authz)']);
+  for (const transport of transports) {
+    const repeats = quick ? 1 : transport === 'http' ? 2 : 3;
+    const names = transport === 'http' ? Object.keys(CASES).slice(0, 3) : Object.keys(CASES);
+    const runs = {};
+    for (let rep = 0; rep < repeats; rep++)
+      for (const name of names)
+        (runs[name] ??= []).push(spawnChild([`--case=${name}`, ...extra(transport)]).median);
+
+    const base = median(runs['baseline (no authz)']);
     console.log(
-      `\n${transport === 'http' ? 'Over HTTP (Apollo Server 5, Express 5)' : 'In process (graphql-js execute)'}: ${QUERY} over ${ITEMS} items`,
+      `\n${transport === 'http' ? 'Over HTTP (Apollo Server 5, Express 5, sequential requests)' : 'In process (graphql-js execute)'}: ${QUERY} over ${ITEMS} items`,
     );
     console.log('case'.padEnd(46) + 'median ms/op'.padStart(14) + 'vs baseline'.padStart(14));
     report.transports[transport] = {};
-    for (const [name, runs] of Object.entries(cases)) {
-      const m = median(runs);
-      report.transports[transport][name] = { medianMs: m, runs };
+    for (const [name, list] of Object.entries(runs)) {
+      const m = median(list);
+      report.transports[transport][name] = { medianMs: m, runs: list };
       console.log(
         name.padEnd(46) + m.toFixed(3).padStart(14) + `${(m / base).toFixed(2)}x`.padStart(14),
       );
     }
     for (const t of TARGETS) {
-      const num = cases[t.num];
-      const den = cases[t.den];
-      if (!num || !den) continue;
-      const ratio = median(num.map((n, i) => n / den[i]));
+      const pairs = [];
+      for (let rep = 0; rep < repeats; rep++)
+        pairs.push(spawnChild([`--pair=${t.num}|${t.den}`, ...extra(transport)]).ratio);
+      const ratio = median(pairs);
       const met = t.max !== undefined ? ratio <= t.max : ratio >= t.min;
       const target = t.max !== undefined ? `<= ${t.max}x` : `>= ${t.min}x`;
-      report.targets.push({ transport, name: t.name, ratio, target, met });
+      report.targets.push({ transport, name: t.name, ratio, runs: pairs, target, met });
       console.log(
-        `  ${t.name}: ${ratio.toFixed(2)}x paired (target ${target}) ${met ? 'met' : 'MISSED'}`,
+        `  ${t.name}: ${ratio.toFixed(2)}x, interleaved in one process (target ${target}) ${met ? 'met' : 'MISSED'}`,
       );
     }
   }

@@ -94,7 +94,7 @@ export type AuthzMode = 'reject' | 'filter';
  */
 export type DefaultPolicy = 'deny' | 'allow';
 
-/** Options of {@link createAuthz}. */
+/** Options of `createAuthz`. `TContext` is the GraphQL context type the policies receive. */
 export interface AuthzOptions<TContext = unknown> {
   /**
    * What a field without any rule requires. Required: deny-by-default (`'deny'`) or an explicit
@@ -135,7 +135,7 @@ export const AUTHZ_DEFAULTS = Object.freeze({
   sensitiveFieldPattern: /password|passwd|secret|token|hash|ssn|email/i,
 });
 
-/** Options after validation, defaults resolved. */
+/** Options after validation, defaults resolved (see {@link AuthzOptions} for each). */
 export interface ResolvedAuthzOptions {
   readonly defaultPolicy: DefaultPolicy;
   readonly mode: AuthzMode;

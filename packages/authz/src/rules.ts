@@ -59,8 +59,11 @@ export interface RuleTable {
 
 /** What the rule table needs from the options. */
 export interface RuleTableOptions {
+  /** What a field without a rule requires (see `AuthzOptions.defaultPolicy`). */
   readonly defaultPolicy: DefaultPolicy;
+  /** Registered policies: a rule naming another one is refused. */
   readonly policies: ReadonlyMap<string, AuthzPolicy<unknown>>;
+  /** Output fields matching it without a rule are listed in `sensitiveFields`. */
   readonly sensitiveFieldPattern: RegExp;
   /** Where rules come from. @default the registered metadata, else the schema's directives */
   readonly metadata?: AuthzMetadata;
