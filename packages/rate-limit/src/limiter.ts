@@ -283,6 +283,28 @@ class Limiter implements RateLimiter<unknown> {
   }
 
   async check(request: RateLimitRequest<unknown>): Promise<RateLimitDecision> {
+    try {
+      return await this.decide(request);
+    } catch (error) {
+      if (error instanceof BulwarkError) throw error;
+      // A throwing accessor or identity callback: refuse (fail closed), never a 500.
+      this.event(
+        'rejected',
+        'SERVICE_UNAVAILABLE',
+        'The rate limiter failed; failing closed.',
+        request,
+        {
+          error: error instanceof Error ? error.message : String(error),
+        },
+      );
+      throw new ServiceUnavailableError('The service is temporarily unavailable.', {
+        reason: 'The rate limiter failed.',
+        cause: error,
+      });
+    }
+  }
+
+  private async decide(request: RateLimitRequest<unknown>): Promise<RateLimitDecision> {
     const now = this.now();
     const table = this.table(request.schema);
     if (table instanceof TypeError) {

@@ -253,6 +253,33 @@ describe('rateLimitPlugin: store failures', () => {
       }),
     );
   });
+
+  it('fails closed with 503, not 500, when an identity callback throws', async () => {
+    s = await startLimitedServer({
+      directive: false,
+      rules: [
+        {
+          match: { field: 'Query.ping' },
+          limit: 5,
+          window: '1m',
+          by: {
+            name: 'tenant',
+            resolve: () => {
+              throw new Error('tenant lookup failed');
+            },
+          },
+        },
+      ],
+    });
+    const res = await s.post({ query: '{ ping }' });
+    expect(res.status).toBe(503);
+    expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
+    expect(s.calls.ping).toBe(0);
+    expect(s.events.at(-1)).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      detail: { error: 'tenant lookup failed' },
+    });
+  });
 });
 
 describe('rateLimitPlugin: startup', () => {
