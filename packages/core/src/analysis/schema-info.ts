@@ -195,6 +195,7 @@ export class SchemaInfo {
   private readonly fields = new Map<GraphQLCompositeType, Map<string, FieldInfo | null>>();
   private readonly possible = new Map<GraphQLCompositeType, readonly string[]>();
   private readonly coordinates = new Map<GraphQLCompositeType, Map<string, string>>();
+  private readonly abstract = new Map<GraphQLCompositeType, boolean>();
   private readonly typeWeights = new Map<string, number>();
   private readonly inputWeights = new Map<string, number | null>();
 
@@ -232,6 +233,16 @@ export class SchemaInfo {
       if (byName.size < 1000) byName.set(name, c);
     }
     return c;
+  }
+
+  /** True for interfaces and unions (cached: graphql-js's checks are `instanceof` chains). */
+  isAbstract(type: GraphQLCompositeType): boolean {
+    let a = this.abstract.get(type);
+    if (a === undefined) {
+      a = isAbstractType(type);
+      this.abstract.set(type, a);
+    }
+    return a;
   }
 
   /** Names of the object types a selection on `type` may resolve to. */

@@ -1,4 +1,4 @@
-import { isAbstractType, isCompositeType, isInputObjectType, getNamedType, Kind } from 'graphql';
+import { isCompositeType, isInputObjectType, getNamedType, Kind } from 'graphql';
 import type {
   ArgumentNode,
   DirectiveNode,
@@ -256,24 +256,14 @@ export class DocumentWalker {
     // narrower type condition). The set costs the maximum over possible types.
     const common: CostExpr[] = [];
     let perType: Map<string, CostExpr[]> | null = null;
-    const abstract = parent !== null && isAbstractType(parent);
+    const abstract = parent !== null && info !== null && info.isAbstract(parent);
 
     for (const sel of set.selections) {
       const directives = sel.directives;
       let dirCount = directives?.length ?? 0;
       const cond = dirCount > 0 ? conditionOf(directives!) : null;
       if (sel.kind === Kind.FIELD) {
-        const r = this.walkField(sel, parent, container, level, sized);
-        out.fields += r.fields;
-        out.aliases += r.aliases;
-        out.typenameAliases += r.typenameAliases;
-        out.introspection += r.introspection;
-        out.typenames += r.typenames;
-        out.topFields += 1;
-        dirCount += r.directives;
-        if (r.depth > out.depth) out.depth = r.depth;
-        if (r.listDepth > out.listDepth) out.listDepth = r.listDepth;
-        const c = applyCondition(cond, r.cost);
+        const c = applyCondition(cond, this.walkField(sel, parent, container, level, sized, out));
         if (c !== 0) common.push(c);
       } else {
         let s: SetSummary;
@@ -366,27 +356,33 @@ export class DocumentWalker {
     return s.cost;
   }
 
+  /**
+   * Walks one field, adding its counts (and its subtree's) to `acc`, raising `acc.depth` and
+   * `acc.listDepth` to the field's, and returning the field's cost. Accumulating into the
+   * caller's summary spares an object per field.
+   */
   private walkField(
     node: FieldNode,
     parent: GraphQLCompositeType | null,
     container: Container,
     level: number,
     sized: SizedContext | null,
-  ): SetSummary {
+    acc: SetSummary,
+  ): CostExpr {
     const name = node.name.value;
-    const out = emptySummary();
-    out.fields = 1;
+    acc.fields += 1;
+    acc.topFields += 1;
     if (node.alias) {
-      out.aliases = 1;
-      if (name === '__typename') out.typenameAliases = 1;
+      acc.aliases += 1;
+      if (name === '__typename') acc.typenameAliases += 1;
     }
     const info = this.info;
     let field: FieldInfo | null = null;
     let childType: GraphQLCompositeType | null = null;
     if (name.charCodeAt(0) === 95 /* _ */ && name.charCodeAt(1) === 95) {
-      if (name === '__typename') out.typenames = 1;
+      if (name === '__typename') acc.typenames += 1;
       else if (name === '__schema' || name === '__type') {
-        out.introspection = 1;
+        acc.introspection += 1;
         childType = this.namedComposite(name === '__schema' ? '__Schema' : '__Type');
       }
     } else if (parent !== null && info !== null) {
@@ -435,21 +431,23 @@ export class DocumentWalker {
     }
 
     let childCost: CostExpr = 0;
+    let depth = 0;
+    let listDepth = field ? field.listWrappers : 0;
     if (node.selectionSet) {
       const s = this.walkSet(node.selectionSet, childType, container, level + 1, childSized);
-      out.depth = 1 + s.depth;
-      out.listDepth = s.listDepth;
-      out.fields += s.fields;
-      out.aliases += s.aliases;
-      out.typenameAliases += s.typenameAliases;
-      out.directives += s.directives;
-      out.introspection += s.introspection;
-      out.typenames += s.typenames;
+      depth = 1 + s.depth;
+      listDepth += s.listDepth;
+      acc.fields += s.fields;
+      acc.aliases += s.aliases;
+      acc.typenameAliases += s.typenameAliases;
+      acc.directives += s.directives;
+      acc.introspection += s.introspection;
+      acc.typenames += s.typenames;
       childCost = s.cost;
     }
-    if (field) out.listDepth += field.listWrappers;
-    out.cost = fieldCost(weight, size, childCost);
-    return out;
+    if (depth > acc.depth) acc.depth = depth;
+    if (listDepth > acc.listDepth) acc.listDepth = listDepth;
+    return fieldCost(weight, size, childCost);
   }
 
   private recordArguments(
