@@ -2,12 +2,13 @@ import { emitEvent } from '@bulwark/core';
 import type { AuthContext, BulwarkError, Principal } from '@bulwark/core';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import type { JWTVerifyOptions } from 'jose';
 import { VerifiedTokenCache, checkTokenTimes } from './cache.js';
 import type { TimeFailure } from './cache.js';
 import { ClaimMappingError, principalFromClaims } from './claims.js';
 import { BASIC_AUTH_MESSAGE, authUnavailableError, unauthenticatedError } from './errors.js';
 import type { AuthFailureReason } from './errors.js';
-import { extractToken } from './extract.js';
+import { isCompactJws, locateToken } from './extract.js';
 import type { AuthRequest, Extraction, TokenLocation } from './extract.js';
 import { KeysUnavailableError, createKeySource } from './keys.js';
 import type { KeySource } from './keys.js';
@@ -145,6 +146,7 @@ class JwtAuthImpl implements JwtAuth {
   readonly #requiredClaims: string[];
   readonly #toleranceSec: number;
   readonly #maxTokenAgeSec: number | undefined;
+  readonly #verifyOptions: JWTVerifyOptions;
 
   constructor(options: JwtAuthOptions) {
     this.#o = resolveJwtAuthOptions(options);
@@ -156,11 +158,20 @@ class JwtAuthImpl implements JwtAuth {
     this.#requiredClaims = [...required];
     this.#toleranceSec = o.clockToleranceMs / 1000;
     this.#maxTokenAgeSec = o.maxTokenAgeMs === undefined ? undefined : o.maxTokenAgeMs / 1000;
+    this.#verifyOptions = {
+      algorithms: [...o.algorithms],
+      issuer: [...o.issuer],
+      audience: [...o.audience],
+      clockTolerance: this.#toleranceSec,
+      maxTokenAge: this.#maxTokenAgeSec,
+      requiredClaims: this.#requiredClaims,
+      typ: o.typ,
+    };
   }
 
   async authenticate(request: AuthRequest): Promise<Principal | null> {
     const o = this.#o;
-    const extraction = extractToken(request, o.tokenSources, o.maxTokenLength);
+    const extraction = locateToken(request, o.tokenSources, o.maxTokenLength);
     if (extraction.kind === 'none') {
       if (o.mode === 'optional') return null;
       throw this.#refuse(
@@ -172,43 +183,59 @@ class JwtAuthImpl implements JwtAuth {
         undefined,
       );
     }
-    if (extraction.kind === 'refused') {
-      const [reason, sentence] = EXTRACTION_REASONS[extraction.failure];
-      throw this.#refuse(
-        { reason, sentence, detail: { check: extraction.failure, length: extraction.length } },
-        extraction.from,
-        extraction.failure === 'basic-scheme' ? BASIC_AUTH_MESSAGE : undefined,
-      );
-    }
-    const principal = await this.#verified(extraction.token, extraction.from);
-    await this.#checkRevocation(principal, extraction.from);
+    if (extraction.kind === 'refused') throw this.#refuseExtraction(extraction);
+    const { token, from } = extraction;
+    const nowMs = o.now();
+    const key = this.#cache?.key(token);
+    const principal =
+      this.#fromCache(key, from, nowMs) ?? (await this.#verifyAndCache(token, key, from, nowMs));
+    if (o.revocation) await this.#checkRevocation(principal, from);
     return principal;
   }
 
-  async #verified(token: string, from: TokenLocation): Promise<Principal> {
-    const nowMs = this.#o.now();
-    const cache = this.#cache;
-    const key = cache?.key(token);
-    const hit = key === undefined ? undefined : cache!.get(key);
-    if (hit && hit.generation === this.#keys.generation() && this.#keys.fresh()) {
-      const failure = checkTokenTimes(hit, nowMs, this.#toleranceSec, this.#maxTokenAgeSec);
-      if (failure === undefined) return hit.principal;
-      cache!.delete(key!);
-      const [reason, claim, sentence] = TIME_FAILURES[failure];
-      throw this.#refuse(
-        {
-          reason,
-          sentence,
-          detail: { check: 'time', claim, cached: true },
-          subject: hit.principal.subject,
-        },
-        from,
-      );
+  #refuseExtraction(extraction: Extract<Extraction, { kind: 'refused' }>): BulwarkError {
+    const [reason, sentence] = EXTRACTION_REASONS[extraction.failure];
+    return this.#refuse(
+      { reason, sentence, detail: { check: extraction.failure, length: extraction.length } },
+      extraction.from,
+      extraction.failure === 'basic-scheme' ? BASIC_AUTH_MESSAGE : undefined,
+    );
+  }
+
+  /** The principal of a cached verification still valid at `nowMs`; throws if its time is up. */
+  #fromCache(key: string | undefined, from: TokenLocation, nowMs: number): Principal | undefined {
+    if (key === undefined) return undefined;
+    const cache = this.#cache!;
+    const hit = cache.get(key);
+    if (!hit || hit.generation !== this.#keys.generation() || !this.#keys.fresh()) return undefined;
+    const failure = checkTokenTimes(hit, nowMs, this.#toleranceSec, this.#maxTokenAgeSec);
+    if (failure === undefined) return hit.principal;
+    cache.delete(key);
+    const [reason, claim, sentence] = TIME_FAILURES[failure];
+    throw this.#refuse(
+      {
+        reason,
+        sentence,
+        detail: { check: 'time', claim, cached: true },
+        subject: hit.principal.subject,
+      },
+      from,
+    );
+  }
+
+  async #verifyAndCache(
+    token: string,
+    key: string | undefined,
+    from: TokenLocation,
+    nowMs: number,
+  ): Promise<Principal> {
+    if (!isCompactJws(token)) {
+      throw this.#refuseExtraction({ kind: 'refused', failure: 'malformed', from });
     }
     const principal = await this.#verify(token, from, nowMs);
-    if (cache && key !== undefined && principal.expiresAt !== undefined) {
+    if (key !== undefined && principal.expiresAt !== undefined) {
       const { claims } = principal;
-      cache.set(
+      this.#cache!.set(
         key,
         {
           principal,
@@ -227,13 +254,7 @@ class JwtAuthImpl implements JwtAuth {
     const o = this.#o;
     try {
       const { payload } = await jwtVerify(token, this.#keys.getKey, {
-        algorithms: [...o.algorithms],
-        issuer: [...o.issuer],
-        audience: [...o.audience],
-        clockTolerance: this.#toleranceSec,
-        maxTokenAge: this.#maxTokenAgeSec,
-        requiredClaims: this.#requiredClaims,
-        typ: o.typ,
+        ...this.#verifyOptions,
         currentDate: new Date(nowMs),
       });
       return principalFromClaims(payload as Record<string, unknown>, o.subjectClaim, o.rolesPath);
@@ -251,8 +272,7 @@ class JwtAuthImpl implements JwtAuth {
   }
 
   async #checkRevocation(principal: Principal, from: TokenLocation): Promise<void> {
-    const revocation = this.#o.revocation;
-    if (!revocation) return;
+    const revocation = this.#o.revocation!;
     if (principal.tokenId === undefined) {
       if (!revocation.requireTokenId) return;
       // `jti` is present (jose checked) but not a non-empty string: it could never be revoked.

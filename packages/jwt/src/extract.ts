@@ -54,12 +54,16 @@ function readHeader(request: AuthRequest, name: string): string | readonly strin
   return undefined;
 }
 
+/** True when `token` has the compact JWS shape: three base64url segments. */
+export function isCompactJws(token: string): boolean {
+  return COMPACT_JWS.test(token);
+}
+
 function checkToken(token: string, from: TokenLocation, maxLength: number): Extraction {
   if (token.length === 0) return { kind: 'refused', failure: 'empty', from };
   if (token.length > maxLength) {
     return { kind: 'refused', failure: 'too-long', from, length: token.length };
   }
-  if (!COMPACT_JWS.test(token)) return { kind: 'refused', failure: 'malformed', from };
   return { kind: 'token', token, from };
 }
 
@@ -115,6 +119,22 @@ function fromCookie(request: AuthRequest, name: string, maxLength: number): Extr
  * here: the token is only bounded in length and checked to have the compact JWS shape.
  */
 export function extractToken(
+  request: AuthRequest,
+  sources: readonly TokenSource[],
+  maxLength: number,
+): Extraction {
+  const found = locateToken(request, sources, maxLength);
+  if (found.kind === 'token' && !isCompactJws(found.token)) {
+    return { kind: 'refused', failure: 'malformed', from: found.from };
+  }
+  return found;
+}
+
+/**
+ * {@link extractToken} without the shape check, which `createJwtAuth` runs only for tokens
+ * not in its cache (a cached token passed it before).
+ */
+export function locateToken(
   request: AuthRequest,
   sources: readonly TokenSource[],
   maxLength: number,

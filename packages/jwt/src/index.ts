@@ -26,7 +26,7 @@ export {
   bearerChallenge,
 } from './errors.js';
 export type { AuthFailureReason } from './errors.js';
-export { extractToken } from './extract.js';
+export { extractToken, isCompactJws, locateToken } from './extract.js';
 export type { AuthRequest, Extraction, ExtractionFailure, TokenLocation } from './extract.js';
 export { principalFromClaims } from './claims.js';
 export { KeysUnavailableError } from './keys.js';

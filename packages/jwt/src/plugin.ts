@@ -1,6 +1,6 @@
 import { emitEvent } from '@bulwark/core';
 import type { BulwarkContext, OnSecurityEvent } from '@bulwark/core';
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import { bearerChallenge, unauthenticatedError } from './errors.js';
 
 /** What the plugin needs from its `JwtAuth`. */
@@ -31,36 +31,38 @@ function hasAuth(context: unknown): boolean {
  *   challenge `Bearer`.
  */
 export function createJwtPlugin(settings: JwtPluginSettings): ApolloServerPlugin<BaseContext> {
+  // One listener for every request: it keeps no per-request state.
+  const listener: GraphQLRequestListener<BaseContext> = {
+    async didResolveOperation({ contextValue, operationName }) {
+      if (hasAuth(contextValue)) return;
+      emitEvent(settings.onEvent, {
+        source: 'jwt',
+        outcome: 'warning',
+        code: 'JWT_CONTEXT_MISSING',
+        reason:
+          'The GraphQL context has no `auth`: install `jwt.context()` as the context function.',
+        operationName: operationName ?? undefined,
+      });
+      if (settings.mode === 'required') {
+        throw unauthenticatedError(
+          'TOKEN_MISSING',
+          settings.realm,
+          'The context has no `auth`: the request was not authenticated.',
+        );
+      }
+    },
+    async willSendResponse({ response, errors }) {
+      if (response.http.headers.has('www-authenticate')) return;
+      if (!errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) return;
+      response.http.headers.set('www-authenticate', bearerChallenge(settings.realm, false));
+    },
+  };
   return {
     async serverWillStart() {
       await settings.warm();
     },
     async requestDidStart() {
-      return {
-        async didResolveOperation({ contextValue, operationName }) {
-          if (hasAuth(contextValue)) return;
-          emitEvent(settings.onEvent, {
-            source: 'jwt',
-            outcome: 'warning',
-            code: 'JWT_CONTEXT_MISSING',
-            reason:
-              'The GraphQL context has no `auth`: install `jwt.context()` as the context function.',
-            operationName: operationName ?? undefined,
-          });
-          if (settings.mode === 'required') {
-            throw unauthenticatedError(
-              'TOKEN_MISSING',
-              settings.realm,
-              'The context has no `auth`: the request was not authenticated.',
-            );
-          }
-        },
-        async willSendResponse({ response, errors }) {
-          if (response.http.headers.has('www-authenticate')) return;
-          if (!errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) return;
-          response.http.headers.set('www-authenticate', bearerChallenge(settings.realm, false));
-        },
-      };
+      return listener;
     },
   };
 }
