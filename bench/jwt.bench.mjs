@@ -13,6 +13,9 @@
 //    all; each server runs in a child process, autocannon drives it from this process, runs
 //    alternate. Target: with auth >= 0.9x the requests per second without.
 //
+//    Under load, a side-by-side measure drives both servers at once so that whatever else runs
+//    on the machine slows both alike.
+//
 // Prints medians and ratios, writes bench/results/jwt.bench.json.
 import { fork } from 'node:child_process';
 import http from 'node:http';
@@ -153,6 +156,42 @@ function runVerify() {
   });
 }
 
+async function startServer(kind, jwk, token) {
+  const proc = child(['server', kind, JSON.stringify(jwk)], { ipc: true });
+  const { port } = await new Promise((resolve) => proc.once('message', resolve));
+  const options = {
+    url: `http://127.0.0.1:${port}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ ping }' }),
+    connections: 10,
+  };
+  const stop = async () => {
+    proc.send('stop');
+    await new Promise((resolve) => proc.once('exit', resolve));
+  };
+  return { options, stop };
+}
+
+/** Both servers driven at once: whatever else loads the machine loads both alike. */
+async function runSideBySide(jwk, token, seconds) {
+  const { default: autocannon } = await import('autocannon');
+  const none = await startServer('none', jwk, token);
+  const auth = await startServer('auth', jwk, token);
+  await Promise.all([none, auth].map((s) => autocannon({ ...s.options, duration: 1 })));
+  const [a, b] = await Promise.all(
+    [none, auth].map((s) => autocannon({ ...s.options, duration: seconds })),
+  );
+  await Promise.all([none.stop(), auth.stop()]);
+  if (a.non2xx + b.non2xx + a.errors + b.errors > 0)
+    throw new Error('side by side: non-2xx or errors');
+  return {
+    none: a.requests.average,
+    auth: b.requests.average,
+    ratio: b.requests.average / a.requests.average,
+  };
+}
+
 async function runHttp(kind, jwk, token, seconds) {
   const { default: autocannon } = await import('autocannon');
   const proc = child(['server', kind, JSON.stringify(jwk)], { ipc: true });
@@ -219,6 +258,9 @@ async function main() {
   const cpu = (kind) => median(pairs.map((p) => p[kind].cpuUsPerRequest));
   const httpRatio = median(pairs.map((p) => p.auth.requestsPerSecond / p.none.requestsPerSecond));
   const cpuRatio = median(pairs.map((p) => p.auth.cpuUsPerRequest / p.none.cpuUsPerRequest));
+  const sideBySide = [];
+  for (let i = 0; i < pairCount; i++) sideBySide.push(await runSideBySide(jwk, token, seconds));
+  const sideRatio = median(sideBySide.map((r) => r.ratio));
 
   const ok = (pass) => (pass ? 'met' : 'MISSED');
   const lines = [
@@ -229,6 +271,7 @@ async function main() {
     `| authenticate(), cached token | ${cachedUs.toFixed(2)} µs | ${(cacheRatio * 100).toFixed(2)}% of fresh (median of paired rounds) | < 5%: ${ok(cacheRatio < 0.05)} |`,
     `| HTTP { ping }, no auth | ${rps('none').toFixed(0)} req/s | 1.00x | |`,
     `| HTTP { ping }, createJwtAuth (cached token) | ${rps('auth').toFixed(0)} req/s | ${httpRatio.toFixed(3)}x (median of paired runs) | >= 0.9x: ${ok(httpRatio >= 0.9)} |`,
+    `| HTTP side by side (both servers driven at once), createJwtAuth / no auth | ${median(sideBySide.map((r) => r.auth)).toFixed(0)} / ${median(sideBySide.map((r) => r.none)).toFixed(0)} req/s | ${sideRatio.toFixed(3)}x (median of ${pairCount} runs) | >= 0.9x: ${ok(sideRatio >= 0.9)} |`,
     `| server CPU per request, no auth | ${cpu('none').toFixed(0)} µs | 1.00x | |`,
     `| server CPU per request, createJwtAuth | ${cpu('auth').toFixed(0)} µs | ${cpuRatio.toFixed(3)}x (median of paired runs) | (throughput ≈ 1 / CPU) |`,
   ];
@@ -269,6 +312,8 @@ async function main() {
           noAuthCpuUsPerRequest: cpu('none'),
           jwtCpuUsPerRequest: cpu('auth'),
           cpuRatio,
+          sideBySideRatio: sideRatio,
+          sideBySide,
           target: '>= 0.9x',
           met: httpRatio >= 0.9,
           runs: pairs,
