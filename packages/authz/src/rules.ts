@@ -1,9 +1,12 @@
 import {
   getNamedType,
+  isEnumType,
   isInputObjectType,
   isInterfaceType,
   isIntrospectionType,
   isObjectType,
+  isScalarType,
+  isUnionType,
 } from 'graphql';
 import type { GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { authzMetadataOf } from './metadata.js';
@@ -222,6 +225,14 @@ export function buildRuleTable(schema: GraphQLSchema, options: RuleTableOptions)
 
   for (const type of Object.values(schema.getTypeMap())) {
     if (isIntrospectionType(type)) continue;
+    if (isUnionType(type) || isScalarType(type) || isEnumType(type)) {
+      // A rule there would be silently ignored: refuse it.
+      if (type.extensions?.['authz'] != null)
+        c.problems.add(
+          `"${type.name}" cannot carry a rule: rules go on object and interface types, fields, arguments and input fields.`,
+        );
+      continue;
+    }
     if (isObjectType(type)) {
       compileObject(type, md, c, options, roots, {
         objectFields,
@@ -242,6 +253,10 @@ export function buildRuleTable(schema: GraphQLSchema, options: RuleTableOptions)
           );
       }
     } else if (isInputObjectType(type)) {
+      if (type.extensions?.['authz'] != null)
+        c.problems.add(
+          `Input type "${type.name}" cannot carry a rule: put it on its input fields.`,
+        );
       for (const f of Object.values(type.getFields())) {
         const where = `${type.name}.${f.name}`;
         const reqs = c.requirements(md.inputField(type.name, f.name), where, 'input');

@@ -8,6 +8,7 @@ import {
   GraphQLObjectType,
   GraphQLSchema,
   GraphQLString,
+  GraphQLUnionType,
   parse,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
@@ -263,6 +264,34 @@ describe('rule table', () => {
         'The rule on "Query.a" has an unknown key "scopes".',
         'The rule on "Query.b" must be an object.',
         '"@public" on "Query.c(x:)" is allowed on fields and types only.',
+      ]);
+    }
+  });
+
+  it('refuses a code-first rule where it would be ignored (union, input type)', () => {
+    const A = new GraphQLObjectType({ name: 'A', fields: { x: { type: GraphQLString } } });
+    const schema = new GraphQLSchema({
+      types: [
+        new GraphQLUnionType({
+          name: 'U',
+          types: [A],
+          extensions: { authz: { authenticated: true } },
+        }),
+        new GraphQLInputObjectType({
+          name: 'In',
+          fields: { x: { type: GraphQLString } },
+          extensions: { authz: { authenticated: true } },
+        }),
+      ],
+      query: new GraphQLObjectType({ name: 'Query', fields: { a: { type: A } } }),
+    });
+    try {
+      createAuthz({ defaultPolicy: 'allow' }).wrapSchema(schema);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as AuthzSchemaError).problems).toEqual([
+        '"U" cannot carry a rule: rules go on object and interface types, fields, arguments and input fields.',
+        'Input type "In" cannot carry a rule: put it on its input fields.',
       ]);
     }
   });
