@@ -321,6 +321,14 @@ export class SchemaInfo {
   }
 }
 
+/**
+ * The cost metadata registered for `schema` with {@link setCostMetadata}, if any (a schema
+ * transform that returns a new schema can carry it over).
+ */
+export function getCostMetadata(schema: GraphQLSchema): CostMetadata | undefined {
+  return METADATA.get(schema);
+}
+
 const INFO = new WeakMap<GraphQLSchema, SchemaInfo>();
 
 /** The cached {@link SchemaInfo} of a schema. */
