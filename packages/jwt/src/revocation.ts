@@ -58,6 +58,7 @@ export class MemoryRevocationList implements RevocationList {
     this.#entries.set(tokenId, at);
   }
 
+  /** True while `tokenId` is revoked; an ended revocation is dropped on the way. */
   async isRevoked(tokenId: string): Promise<boolean> {
     const until = this.#entries.get(tokenId);
     if (until === undefined) return false;
