@@ -7,7 +7,7 @@ import type { RevocationList } from '@bulwark/core';
 import { AUTH_UNAVAILABLE_MESSAGE, UNAUTHENTICATED_MESSAGE, createJwtAuth } from '@bulwark/jwt';
 import { RedisRevocationList } from '@bulwark/redis';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestServer } from './support/http.js';
 import type { TestServer } from './support/http.js';
 import { describeRedis } from './support/redis.js';
@@ -21,12 +21,6 @@ import {
   startKeyServer,
 } from '../packages/jwt/test/support.js';
 import type { KeyServer, TestKey } from '../packages/jwt/test/support.js';
-
-// One graphql instance, as under plain Node (see packages/jwt/test/attacks.test.ts).
-vi.mock('graphql', async () => {
-  const { createRequire } = await import('node:module');
-  return createRequire(import.meta.url)('graphql') as object;
-});
 
 const typeDefs = /* GraphQL */ `
   type Query {

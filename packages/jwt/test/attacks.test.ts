@@ -4,7 +4,7 @@ import { createPublicKey } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MemoryRevocationList,
   UNAUTHENTICATED_MESSAGE,
@@ -30,15 +30,6 @@ import {
   unsigned,
 } from './support.js';
 import type { KeyServer, TestKey } from './support.js';
-
-// One graphql instance, as under plain Node: vitest resolves graphql's ESM entry for our sources
-// while Apollo Server loads its CJS entry, and with two GraphQLError classes Apollo prefixes a
-// coded error thrown from the context with "Context creation failed: " (status, headers and
-// extensions survive). jwt-duplicate-graphql.test.ts pins that case without this mock.
-vi.mock('graphql', async () => {
-  const { createRequire } = await import('node:module');
-  return createRequire(import.meta.url)('graphql') as object;
-});
 
 const ME = '{ me { subject scopes roles tokenId } }';
 const INVALID = 'Bearer error="invalid_token"';

@@ -19,12 +19,6 @@ import {
 } from './support.js';
 import type { KeyServer, TestKey } from './support.js';
 
-// See attacks.test.ts: one graphql instance, as under plain Node.
-vi.mock('graphql', async () => {
-  const { createRequire } = await import('node:module');
-  return createRequire(import.meta.url)('graphql') as object;
-});
-
 // jose's remote key set keeps time with Date.now(): only Date is faked, so sockets and
 // timeouts stay real while the tests move the clock past cooldowns and cache ages.
 const SECOND = 1000;

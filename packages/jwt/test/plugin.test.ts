@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { UnauthenticatedError, principalFromContext } from '@bulwark/core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASIC_AUTH_MESSAGE, UNAUTHENTICATED_MESSAGE, createJwtAuth } from '@bulwark/jwt';
 import type { JwtAuthOptions } from '@bulwark/jwt';
 import { startTestServer } from '../../../test/support/http.js';
@@ -21,12 +21,6 @@ import {
   typeDefs,
 } from './support.js';
 import type { TestKey } from './support.js';
-
-// See attacks.test.ts: one graphql instance, as under plain Node.
-vi.mock('graphql', async () => {
-  const { createRequire } = await import('node:module');
-  return createRequire(import.meta.url)('graphql') as object;
-});
 
 const UNAUTHENTICATED = (reason: string) => ({
   errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: 'UNAUTHENTICATED', reason } }],

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUTH_UNAVAILABLE_MESSAGE, MemoryRevocationList, createJwtAuth } from '@bulwark/jwt';
 import type { RevocationList } from '@bulwark/core';
 import { startTestServer } from '../../../test/support/http.js';
@@ -14,12 +14,6 @@ import {
   sign,
   typeDefs,
 } from './support.js';
-
-// See attacks.test.ts: one graphql instance, as under plain Node.
-vi.mock('graphql', async () => {
-  const { createRequire } = await import('node:module');
-  return createRequire(import.meta.url)('graphql') as object;
-});
 
 describe('MemoryRevocationList', () => {
   it('revokes until a date, then forgets', async () => {
