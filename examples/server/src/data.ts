@@ -37,6 +37,8 @@ export interface StaffRecord {
   role: Role;
   department: string;
   phoneExtension: string;
+  /** Never exposed by the schema: there is no field for it. */
+  passwordHash: string;
 }
 
 export interface Money {
@@ -102,6 +104,10 @@ export class ShopData {
   readonly audit: { id: string; at: string; actor: string; action: string }[] = [];
   private sequence = 1000;
 
+  /**
+   * @param passwordHashes password hashes by account id (`u1`..`u8`, `s1`); an account without
+   * one has the hash `'!'`, which no password verifies.
+   */
   constructor(passwordHashes: Readonly<Record<string, string>> = {}) {
     const city = ['Paris', 'Lyon', 'Berlin', 'Madrid', 'Lisbon'];
     const names = ['Ada', 'Grace', 'Alan', 'Barbara', 'Edsger', 'Donald', 'Frances', 'John'];
@@ -138,6 +144,7 @@ export class ShopData {
       role: 'SUPPORT',
       department: 'Customer care',
       phoneExtension: '4242',
+      passwordHash: passwordHashes['s1'] ?? '!',
     });
     const cats: [string, string, string | null][] = [
       ['c1', 'Home', null],
@@ -213,6 +220,19 @@ export class ShopData {
   userByEmail(email: string): UserRecord | undefined {
     for (const u of this.users.values()) if (u.email === email) return u;
     return undefined;
+  }
+
+  /** The account (customer or staff) with this email, compared case-insensitively. */
+  accountByEmail(email: string): UserRecord | StaffRecord | undefined {
+    const wanted = email.trim().toLowerCase();
+    for (const u of this.users.values()) if (u.email.toLowerCase() === wanted) return u;
+    for (const s of this.staff.values()) if (s.email.toLowerCase() === wanted) return s;
+    return undefined;
+  }
+
+  /** The account (customer or staff) with this id. */
+  account(id: string): UserRecord | StaffRecord | undefined {
+    return this.users.get(id) ?? this.staff.get(id);
   }
 }
 

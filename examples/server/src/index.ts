@@ -1,6 +1,24 @@
 export { createServer } from './server.js';
-export type { RunningServer, ServerConfig } from './server.js';
+export type { DemoAccount, RunningServer } from './server.js';
+export { DEFAULT_BUDGET, DEFAULT_LIMITS, DEFAULT_RULES, resolveConfig } from './config.js';
+export type { ResolvedConfig, ServerConfig } from './config.js';
+export { ConfigError, configFromEnv } from './env.js';
 export { ShopData, connection } from './data.js';
 export { shopResolvers } from './resolvers.js';
-export type { ShopContext } from './resolvers.js';
-export { shopTypeDefs } from './schema.js';
+export type { ShopContext, ShopServices } from './resolvers.js';
+export { buildShopSchema, shopTypeDefs } from './schema.js';
+export { SHOP_POLICIES, createSecurity, forbiddenStatusPlugin } from './security.js';
+export type { Protections, Security, SecurityInput } from './security.js';
+export {
+  REDACTED_PATHS,
+  boundedLabel,
+  createLogger,
+  eventRecord,
+  pinoEvents,
+  prometheusEvents,
+  requestMetrics,
+} from './monitoring.js';
+export { SENSITIVE_NAME, loggableVariables } from './request-log.js';
+export { hashPassword, verifyPassword } from './passwords.js';
+export { createTokenService } from './tokens.js';
+export type { TokenService } from './tokens.js';

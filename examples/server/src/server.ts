@@ -1,73 +1,258 @@
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
+import type { ApolloServerOptions } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Express } from 'express';
-import { createLimits } from '@bulwark/limits';
-import type { LimitsOptions } from '@bulwark/limits';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { combineEventHandlers } from '@bulwark/core';
+import type { OnSecurityEvent, RateLimitStore, RevocationList } from '@bulwark/core';
+import { MemoryRevocationList } from '@bulwark/jwt';
+import { MemoryRateLimitStore } from '@bulwark/rate-limit';
+import { RedisRateLimitStore, RedisRevocationList } from '@bulwark/redis';
+import { Redis } from 'ioredis';
+import { resolveConfig } from './config.js';
+import type { ResolvedConfig, ServerConfig } from './config.js';
 import { ShopData } from './data.js';
+import {
+  createLogger,
+  createRegistry,
+  listen,
+  pinoEvents,
+  prometheusEvents,
+  requestMetrics,
+  startMetricsServer,
+} from './monitoring.js';
+import { hashPassword } from './passwords.js';
+import { requestLogMiddleware, requestLogPlugin } from './request-log.js';
 import { shopResolvers } from './resolvers.js';
 import type { ShopContext } from './resolvers.js';
-import { shopTypeDefs } from './schema.js';
+import { buildShopSchema } from './schema.js';
+import { createSecurity } from './security.js';
+import { createTokenService } from './tokens.js';
 
-/** Configuration of the example server. */
-export interface ServerConfig {
-  /** TCP port; 0 picks a free one. @default 4000 */
-  port?: number;
-  /** Interface to bind. @default '127.0.0.1' */
-  host?: string;
-  /** Production mode: no introspection, no landing page. @default false */
-  production?: boolean;
-  /** Limits (defaults: @bulwark/limits' defaults). */
-  limits?: LimitsOptions;
+export type { ServerConfig } from './config.js';
+
+/** A demo account and its password (development only: never printed in production). */
+export interface DemoAccount {
+  id: string;
+  email: string;
+  role: string;
+  password: string;
 }
 
 /** A running example server. */
 export interface RunningServer {
+  /** The GraphQL endpoint, `http://host:port/graphql`. */
   url: string;
+  /** The metrics endpoint, when metrics are served. */
+  metricsUrl: string | undefined;
   app: Express;
   httpServer: Server;
   apollo: ApolloServer<ShopContext>;
   data: ShopData;
+  /** The accounts that have a password, with it (generated or configured). */
+  demoAccounts: DemoAccount[];
+  logger: Logger | undefined;
+  registry: Registry | undefined;
+  config: ResolvedConfig;
   stop(): Promise<void>;
 }
 
-/** Builds and starts the example server. */
-export async function createServer(config: ServerConfig = {}): Promise<RunningServer> {
-  const { port = 4000, host = '127.0.0.1', production = false } = config;
+const ROLE_PASSWORD_KEYS = { ADMIN: 'admin', SUPPORT: 'support', CUSTOMER: 'customer' } as const;
+
+async function demoAccounts(data: ShopData, config: ResolvedConfig): Promise<DemoAccount[]> {
+  const out: DemoAccount[] = [];
+  for (const account of [...data.users.values(), ...data.staff.values()]) {
+    const configured =
+      config.demoPasswords[account.id] ?? config.demoPasswords[ROLE_PASSWORD_KEYS[account.role]];
+    const password =
+      configured ?? (config.production ? undefined : randomBytes(12).toString('base64url'));
+    if (password === undefined) continue;
+    account.passwordHash = await hashPassword(password);
+    out.push({ id: account.id, email: account.email, role: account.role, password });
+  }
+  return out;
+}
+
+function stores(config: ResolvedConfig): {
+  rateLimitStore: RateLimitStore;
+  revocations: RevocationList;
+  close(): Promise<void>;
+} {
+  if (!config.redisUrl) {
+    return {
+      rateLimitStore: new MemoryRateLimitStore({ max: 100_000 }),
+      revocations: new MemoryRevocationList({ now: config.now }),
+      close: async () => {},
+    };
+  }
+  const rateLimitStore = new RedisRateLimitStore({
+    client: config.redisUrl,
+    prefix: `${config.redisPrefix}rl:`,
+    onStoreError: 'fail-closed',
+  });
+  const client = new Redis(config.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    lazyConnect: false,
+  });
+  // Errors surface as refused checks (503); the client reconnects by itself.
+  client.on('error', () => {});
+  const revocations = new RedisRevocationList({
+    client,
+    prefix: `${config.redisPrefix}revoked:`,
+    now: config.now,
+  });
+  return {
+    rateLimitStore,
+    revocations,
+    async close() {
+      await rateLimitStore.close();
+      client.disconnect();
+    },
+  };
+}
+
+/**
+ * Builds and starts the example server: the shop API on Express 5 and Apollo Server 5 with
+ * every Bulwark protection on (each can be switched off with `protections`), JSON logs and
+ * Prometheus metrics.
+ */
+export async function createServer(input: ServerConfig = {}): Promise<RunningServer> {
+  const config = resolveConfig(input);
+  const logger = config.log === false ? undefined : createLogger(config.log);
+  const registry = config.metrics === false ? undefined : createRegistry();
+  const onEvent: OnSecurityEvent | undefined = combineEventHandlers(
+    logger ? pinoEvents(logger) : undefined,
+    registry ? prometheusEvents(registry) : undefined,
+    config.onEvent,
+  );
+
+  const data = new ShopData();
+  const accounts = await demoAccounts(data, config);
+  const { rateLimitStore, revocations, close } = stores(config);
+  const tokens = await createTokenService({
+    issuer: config.issuer,
+    audience: config.audience,
+    accessTokenTtl: config.accessTokenTtl,
+    refreshTokenTtl: config.refreshTokenTtl,
+    revocations,
+    now: config.now,
+  });
+  const security = createSecurity(buildShopSchema(shopResolvers()), {
+    production: config.production,
+    protections: config.protections,
+    limits: config.limits,
+    bodyLimit: config.bodyLimit,
+    maxBatchSize: config.maxBatchSize,
+    corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
+    rateLimitStore,
+    revocations,
+    rules: config.rateLimitRules,
+    budget: config.costBudget,
+    issuer: config.issuer,
+    audience: config.audience,
+    jwks: tokens.jwks,
+    now: config.now,
+    onEvent,
+  });
+
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy === false ? false : config.trustProxy);
   const httpServer = createHttpServer(app);
-  const data = new ShopData();
-  const limits = createLimits(config.limits);
   const apollo = new ApolloServer<ShopContext>({
-    typeDefs: shopTypeDefs,
-    resolvers: shopResolvers(),
-    introspection: !production,
-    includeStacktraceInErrorResponses: false,
-    validationRules: [...limits.validationRules],
-    parseOptions: limits.parseOptions,
-    plugins: [...limits.plugins, ApolloServerPluginDrainHttpServer({ httpServer })],
-  });
+    schema: security.schema,
+    ...security.apollo,
+    // main.ts handles SIGINT/SIGTERM (Apollo's own handler would re-raise the signal).
+    stopOnTerminationSignals: false,
+    // Automatic persisted queries let any client store documents in the server's cache; this
+    // API has no client that needs them.
+    persistedQueries: false,
+    plugins: [
+      requestLogPlugin(),
+      ...security.apollo.plugins,
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+    ],
+    ...(config.documentStore !== undefined ? { documentStore: config.documentStore } : {}),
+  } as ApolloServerOptions<ShopContext>);
   await apollo.start();
+
+  const services: ShopContext['services'] = {
+    tokens,
+    now: config.now,
+    ...(onEvent ? { onEvent } : {}),
+    ...(security.limiter
+      ? { reportFailure: (ctx, info) => security.limiter!.reportFailure(ctx, info) }
+      : {}),
+  };
+  app.use(
+    requestLogMiddleware(logger, registry ? requestMetrics(registry) : undefined),
+    ...security.beforeBody,
+  );
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(tokens.jwks);
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   app.use(
     '/graphql',
-    express.json({ limit: '100kb' }),
-    expressMiddleware(apollo, { context: async () => ({ data, auth: { principal: null } }) }),
+    security.bodyParser,
+    ...security.afterBody,
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({ ...(await security.context(req)), data, services }),
+    }),
   );
-  await new Promise<void>((resolve) => httpServer.listen(port, host, resolve));
-  const address = httpServer.address() as AddressInfo;
+  app.use(security.notFound);
+  app.use(security.errorHandler);
+
+  let metricsServer: Server | undefined;
+  try {
+    await listen(httpServer, config.port, config.host);
+    if (registry && config.metrics !== false) {
+      metricsServer = await startMetricsServer(registry, config.metrics.port, config.metrics.host);
+    }
+  } catch (error) {
+    await apollo.stop().catch(() => {});
+    httpServer.close();
+    await close();
+    throw error;
+  }
+  const { port } = httpServer.address() as AddressInfo;
+  const metricsAddress = metricsServer?.address() as AddressInfo | undefined;
   return {
-    url: `http://${host}:${address.port}/graphql`,
+    url: `http://${config.host}:${port}/graphql`,
+    metricsUrl: metricsAddress
+      ? `http://${config.metrics === false ? '' : config.metrics.host}:${metricsAddress.port}/metrics`
+      : undefined,
     app,
     httpServer,
     apollo,
     data,
+    demoAccounts: accounts,
+    logger,
+    registry,
+    config,
     async stop() {
       await apollo.stop();
+      httpServer.closeAllConnections();
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+      }
+      await close();
+      logger?.flush();
     },
   };
 }
