@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { emitEvent } from '@bulwark/core';
+import type { OnSecurityEvent } from '@bulwark/core';
+import { checkBatchSize, checkSource } from '@bulwark/limits';
+import type { ResolvedLimitsOptions } from '@bulwark/limits';
+import cors from 'cors';
+import type Express from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { HelmetOptions } from 'helmet';
+import type { RequestMonitor } from './monitoring/requests.js';
+import { redactText } from './monitoring/redact.js';
+import type { ResolvedCors, ResolvedPresetOptions } from './options.js';
+
+/** What the HTTP layer needs from the rest of the preset. */
+export interface HttpLayerSettings {
+  readonly options: ResolvedPresetOptions;
+  /** The resolved limits, or `undefined` when limits are off. */
+  readonly limits: ResolvedLimitsOptions | undefined;
+  readonly onEvent: OnSecurityEvent | undefined;
+  readonly monitor: RequestMonitor | undefined;
+}
+
+/** The Express 5 pieces of the preset. */
+export interface HttpLayer {
+  /** Middleware for the GraphQL route, in order. */
+  readonly middleware: readonly RequestHandler[];
+  /** An error handler that answers coded JSON, never an HTML page or a stack. */
+  readonly errorHandler: ErrorRequestHandler;
+}
+
+/** The generic message of an unexpected HTTP-layer failure. */
+export const UNEXPECTED_MESSAGE = 'An unexpected error occurred.';
+
+type Next = (error?: unknown) => void;
+
+/** Writes a coded GraphQL error response: `{ errors: [{ message, extensions: { code } }] }`. */
+export function sendJsonError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('cache-control', 'no-store');
+  res.end(JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }));
+}
+
+/** The client-facing form of an error thrown while reading a request. */
+export interface HttpRefusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * Maps an error raised while reading a request (body-parser's, or any error with a 4xx
+ * `status`) to what the client is told. `undefined` for anything else: an internal failure.
+ */
+export function refusalOf(error: unknown, bodyLimit: number): HttpRefusal | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const e = error as { type?: unknown; status?: unknown; statusCode?: unknown };
+  switch (e.type) {
+    case 'entity.too.large':
+      return {
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+        message: `The request body exceeds the maximum of ${bodyLimit} bytes.`,
+      };
+    case 'entity.parse.failed':
+      return { status: 400, code: 'BAD_REQUEST', message: 'The request body is not valid JSON.' };
+    case 'encoding.unsupported':
+      return {
+        status: 415,
+        code: 'BAD_REQUEST',
+        message: 'The content encoding of the request body is not supported.',
+      };
+    case 'charset.unsupported':
+      return {
+        status: 415,
+        code: 'BAD_REQUEST',
+        message: 'The charset of the request body is not supported.',
+      };
+    default:
+      break;
+  }
+  const status = typeof e.status === 'number' ? e.status : e.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 413) {
+      return {
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+        message: `The request body exceeds the maximum of ${bodyLimit} bytes.`,
+      };
+    }
+    return { status: 400, code: 'BAD_REQUEST', message: 'The request could not be read.' };
+  }
+  return undefined;
+}
+
+function loadExpress(): typeof Express {
+  try {
+    return createRequire(import.meta.url)('express') as typeof Express;
+  } catch (error) {
+    throw new Error('The HTTP layer of @bulwark/preset needs express 5: install it.', {
+      cause: error,
+    });
+  }
+}
+
+function helmetOptions(options: ResolvedPresetOptions, csp: boolean): HelmetOptions {
+  const { hsts } = options;
+  return {
+    contentSecurityPolicy: csp
+      ? { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }
+      : false,
+    crossOriginEmbedderPolicy: false,
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    originAgentCluster: true,
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: hsts
+      ? { maxAge: hsts.maxAge, includeSubDomains: hsts.includeSubDomains, preload: hsts.preload }
+      : false,
+    xContentTypeOptions: true,
+    xDnsPrefetchControl: { allow: false },
+    xDownloadOptions: true,
+    xFrameOptions: { action: 'deny' },
+    xPermittedCrossDomainPolicies: { permittedPolicies: 'none' },
+    xPoweredBy: true,
+    xXssProtection: true,
+  };
+}
+
+const LANDING_PAGE_TYPES = [
+  'application/json',
+  'application/graphql-response+json',
+  'multipart/mixed',
+  'text/html',
+];
+
+/** True when Apollo Server would answer this request with its landing page (HTML). */
+function wantsLandingPage(req: Request): boolean {
+  return (
+    req.method === 'GET' &&
+    typeof req.headers.accept === 'string' &&
+    typeof req.accepts === 'function' &&
+    req.accepts(LANDING_PAGE_TYPES) === 'text/html'
+  );
+}
+
+function headersMiddleware(options: ResolvedPresetOptions): RequestHandler {
+  const strict = helmet(helmetOptions(options, true));
+  const landing = options.landingPage ? helmet(helmetOptions(options, false)) : strict;
+  return (req, res, next) => {
+    // Apollo Server replaces it with a cacheable policy only for anonymous cacheable results.
+    res.setHeader('cache-control', 'no-store');
+    (options.landingPage && wantsLandingPage(req) ? landing : strict)(req, res, next);
+  };
+}
+
+function addVary(res: ServerResponse, field: string): void {
+  const current = res.getHeader('vary');
+  const list = typeof current === 'string' ? current.split(',').map((s) => s.trim()) : [];
+  if (!list.some((v) => v.toLowerCase() === field.toLowerCase())) {
+    res.setHeader('vary', [...list.filter(Boolean), field].join(', '));
+  }
+}
+
+function corsMiddleware(
+  c: ResolvedCors,
+  csrfHeaders: readonly string[],
+  refuse: (req: IncomingMessage, res: ServerResponse, origin: string) => void,
+): RequestHandler {
+  const allowed = (origin: string): boolean =>
+    c.origins.some((o) => (typeof o === 'string' ? o === origin : o.test(origin)));
+  const handler = cors({
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed(origin)),
+    methods: ['GET', 'POST'],
+    allowedHeaders: [...new Set([...c.allowedHeaders, ...csrfHeaders])],
+    exposedHeaders: [...c.exposedHeaders],
+    credentials: c.credentials,
+    maxAge: c.maxAge,
+    optionsSuccessStatus: 204,
+  });
+  return (req, res, next) => {
+    addVary(res, 'Origin');
+    const origin = req.headers.origin;
+    const preflight =
+      req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+    if (preflight && typeof origin === 'string' && !allowed(origin)) {
+      refuse(req, res, origin);
+      return;
+    }
+    handler(req, res, next);
+  };
+}
+
+function sourcesOf(req: Request): string[] {
+  const out: string[] = [];
+  const body: unknown = req.body;
+  for (const entry of Array.isArray(body) ? body : [body]) {
+    const query = (entry as { query?: unknown } | null | undefined)?.query;
+    if (typeof query === 'string') out.push(query);
+  }
+  const search = (req as { query?: unknown }).query;
+  const query = (search as { query?: unknown } | null | undefined)?.query;
+  if (typeof query === 'string') out.push(query);
+  return out;
+}
+
+/**
+ * Builds the Express 5 middleware of the GraphQL route and the error handler:
+ *
+ * 1. request monitoring (when configured);
+ * 2. headers: `Content-Security-Policy: default-src 'none'`, `X-Frame-Options: DENY`,
+ *    `X-Content-Type-Options: nosniff`, no `X-Powered-By`, `Referrer-Policy: no-referrer`,
+ *    `Cache-Control: no-store`, HSTS when configured;
+ * 3. CORS allowlist (a preflight from another origin answers 403);
+ * 4. the JSON body parser with the size limit (413 `PAYLOAD_TOO_LARGE`, 400 for malformed
+ *    JSON, coded JSON bodies, no stack);
+ * 5. the batch size limit (when batching is on);
+ * 6. document length and token limits, before any parsing.
+ */
+export function createHttpLayer(settings: HttpLayerSettings): HttpLayer {
+  const { options, limits, onEvent, monitor } = settings;
+  const express = loadExpress();
+
+  const refuse = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    refusal: HttpRefusal,
+    source: 'preset' | 'limits',
+    reason: string,
+    detail?: Record<string, unknown>,
+  ): void => {
+    monitor?.noteError(req, refusal.code);
+    emitEvent(onEvent, {
+      source,
+      outcome: 'rejected',
+      code: refusal.code,
+      reason,
+      ...(detail ? { detail } : {}),
+    });
+    sendJsonError(res, refusal.status, refusal.code, refusal.message);
+  };
+
+  const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    const errorId = randomUUID();
+    monitor?.noteError(req, 'INTERNAL_SERVER_ERROR');
+    emitEvent(onEvent, {
+      source: 'preset',
+      outcome: 'masked',
+      code: 'INTERNAL_SERVER_ERROR',
+      reason: `Masked an unexpected error on the HTTP layer: ${error instanceof Error ? redactText(error.message, 256) : typeof error}.`,
+      errorId,
+      detail: { error },
+    });
+    sendJsonError(res, 500, 'INTERNAL_SERVER_ERROR', UNEXPECTED_MESSAGE, { errorId });
+  };
+
+  const answer = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    const refusal = refusalOf(error, options.bodyLimit);
+    if (!refusal) {
+      fail(req, res, error);
+      return;
+    }
+    const type = (error as { type?: unknown }).type;
+    refuse(req, res, refusal, 'preset', refusal.message, {
+      ...(typeof type === 'string' ? { type } : {}),
+      ...(refusal.status === 413 ? { limit: options.bodyLimit } : {}),
+    });
+  };
+
+  const middleware: RequestHandler[] = [];
+  if (monitor) middleware.push(monitor.middleware as unknown as RequestHandler);
+  middleware.push(headersMiddleware(options));
+  if (options.cors) {
+    middleware.push(
+      corsMiddleware(options.cors, options.csrfRequestHeaders || [], (req, res, origin) =>
+        refuse(
+          req,
+          res,
+          {
+            status: 403,
+            code: 'FORBIDDEN',
+            message: 'Cross-origin requests from this origin are not allowed.',
+          },
+          'preset',
+          'A CORS preflight came from an origin outside the allowlist.',
+          { origin: redactText(origin, 256) },
+        ),
+      ),
+    );
+  }
+
+  const json = express.json({ limit: options.bodyLimit });
+  middleware.push((req, res, next) => {
+    json(req, res, (error?: unknown) => {
+      if (error === undefined || error === null) next();
+      else answer(req, res, error);
+    });
+  });
+
+  if (options.maxBatchSize !== false) {
+    const max = options.maxBatchSize;
+    const expose = limits?.exposeLimits ?? true;
+    middleware.push((req, res, next) => {
+      const error = checkBatchSize(req.body, max, expose);
+      if (!error) {
+        next();
+        return;
+      }
+      const size = Array.isArray(req.body) ? req.body.length : 0;
+      refuse(
+        req,
+        res,
+        { status: 400, code: error.code, message: error.message },
+        'limits',
+        error.message,
+        {
+          limit: 'maxBatchSize',
+          value: size,
+          max,
+        },
+      );
+    });
+  }
+
+  if (limits && (limits.maxTokens !== false || limits.maxDocumentLength !== false)) {
+    const sourceLimits = {
+      maxTokens: limits.maxTokens,
+      maxDocumentLength: limits.maxDocumentLength,
+      exposeLimits: limits.exposeLimits,
+    };
+    middleware.push((req, res, next) => {
+      for (const source of sourcesOf(req)) {
+        const error = checkSource(source, sourceLimits);
+        if (error) {
+          refuse(
+            req,
+            res,
+            { status: 400, code: error.code, message: error.message },
+            'limits',
+            error.message,
+            {
+              limit: error.code === 'TOKEN_LIMIT_EXCEEDED' ? 'maxTokens' : 'maxDocumentLength',
+              length: source.length,
+            },
+          );
+          return;
+        }
+      }
+      next();
+    });
+  }
+
+  const errorHandler: ErrorRequestHandler = (error, req, res, next: Next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    answer(req, res, error);
+  };
+
+  return { middleware, errorHandler };
+}
