@@ -7,7 +7,7 @@
 // Rules are timed on freshly parsed documents (no cache can help), as what they add to
 // graphql-js's validation traversal (see `marginal`); parse is timed alone.
 import { createRequire } from 'node:module';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildSchema, parse, specifiedRules, validate } from 'graphql';
 import { analyzeDocument } from '@bulwark/core';
