@@ -20,23 +20,42 @@ add('ImageFields', 'Image', 'url width height alt');
 add('ImageThumb', 'Image', 'url alt');
 add('CategoryLink', 'Category', 'id name slug');
 add('CategoryWithParent', 'Category', 'id name parent { ...CategoryLink }');
-add('CategoryTreeNode', 'Category', 'id name slug children { ...CategoryLink children { ...CategoryLink } }');
-for (let i = 1; i <= 15; i++) add(`UserAvatar${i}`, 'User', `id ${pick(userFields, i, 4).join(' ')}`);
+add(
+  'CategoryTreeNode',
+  'Category',
+  'id name slug children { ...CategoryLink children { ...CategoryLink } }',
+);
+for (let i = 1; i <= 15; i++)
+  add(`UserAvatar${i}`, 'User', `id ${pick(userFields, i, 4).join(' ')}`);
 for (let i = 1; i <= 5; i++) {
-  add(`UserProfile${i}`, 'User', `id ${pick(userFields, i, 4).join(' ')} ...UserAvatar${i} address { ...AddressFields }`);
+  add(
+    `UserProfile${i}`,
+    'User',
+    `id ${pick(userFields, i, 4).join(' ')} ...UserAvatar${i} address { ...AddressFields }`,
+  );
 }
 for (let i = 1; i <= 10; i++) {
-  add(`ReviewItem${i}`, 'Review', `id rating title body createdAt helpfulVotes author { ...UserAvatar${((i - 1) % 15) + 1} }`);
+  add(
+    `ReviewItem${i}`,
+    'Review',
+    `id rating title body createdAt helpfulVotes author { ...UserAvatar${((i - 1) % 15) + 1} }`,
+  );
 }
 for (let i = 1; i <= 20; i++) {
-  const extra = i % 4 === 0 ? ` reviews(first: 2) { nodes { ...ReviewItem${((i - 1) % 10) + 1} } }` : '';
+  const extra =
+    i % 4 === 0 ? ` reviews(first: 2) { nodes { ...ReviewItem${((i - 1) % 10) + 1} } }` : '';
   add(
     `ProductCard${i}`,
     'Product',
     `id ${pick(productFields, i, 6).join(' ')} price { ...MoneyFields } category { ...CategoryLink } images(first: 1) { ...ImageThumb }${extra}`,
   );
 }
-for (let i = 1; i <= 5; i++) add(`OrderItemRow${i}`, 'OrderItem', `quantity unitPrice { ...MoneyFields } product { ...ProductCard${i} }`);
+for (let i = 1; i <= 5; i++)
+  add(
+    `OrderItemRow${i}`,
+    'OrderItem',
+    `quantity unitPrice { ...MoneyFields } product { ...ProductCard${i} }`,
+  );
 for (let i = 1; i <= 10; i++) {
   add(
     `OrderRow${i}`,
@@ -44,7 +63,12 @@ for (let i = 1; i <= 10; i++) {
     `id ${pick(orderFields, i, 3).join(' ')} shippingAddress { ...AddressFields } total { ...MoneyFields } buyer { ...UserAvatar${i + 5} } items { ...OrderItemRow${((i - 1) % 5) + 1} }`,
   );
 }
-for (let i = 1; i <= 3; i++) add(`StaffCard${i}`, 'StaffMember', `id handle displayName department${i === 3 ? ' phoneExtension' : ''}`);
+for (let i = 1; i <= 3; i++)
+  add(
+    `StaffCard${i}`,
+    'StaffMember',
+    `id handle displayName department${i === 3 ? ' phoneExtension' : ''}`,
+  );
 for (let i = 1; i <= 4; i++) {
   add(
     `SearchHit${i}`,
@@ -80,7 +104,9 @@ writeFileSync(new URL('./large.graphql', import.meta.url), large);
 
 // The medium document: the same page with a fifth of the components (about 2 KB).
 const mediumFrags = frags.filter((f) =>
-  /fragment (MoneyFields|AddressFields|PageInfoFields|ImageThumb|ImageFields|CategoryLink|CategoryWithParent|UserAvatar1|UserAvatar2|UserAvatar6|ProductCard1|ProductCard2|ReviewItem1|OrderRow1|OrderItemRow1) /.test(f),
+  /fragment (MoneyFields|AddressFields|PageInfoFields|ImageThumb|ImageFields|CategoryLink|CategoryWithParent|UserAvatar1|UserAvatar2|UserAvatar6|ProductCard1|ProductCard2|ReviewItem1|OrderRow1|OrderItemRow1) /.test(
+    f,
+  ),
 );
 const medium = `query StorefrontLite {
   me { ...UserAvatar1 orders(first: 3) { nodes { ...OrderRow1 } } reviews(first: 3) { ...ReviewItem1 } }
@@ -92,4 +118,6 @@ const medium = `query StorefrontLite {
 ${mediumFrags.join('\n\n')}
 `;
 writeFileSync(new URL('./medium.graphql', import.meta.url), medium);
-console.log(`large.graphql: ${large.length} bytes, ${frags.length} fragments; medium.graphql: ${medium.length} bytes`);
+console.log(
+  `large.graphql: ${large.length} bytes, ${frags.length} fragments; medium.graphql: ${medium.length} bytes`,
+);
