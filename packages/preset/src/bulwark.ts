@@ -77,6 +77,12 @@ export interface BulwarkApolloOptions {
   introspection: true;
   /** Apollo Server's suggestion hiding, on top of the preset's stripping. */
   hideSchemaDetailsFromClientErrors: true;
+  /**
+   * `false`: automatic persisted queries off, so clients cannot store documents in the
+   * server's cache (clients fall back to sending the document). Spread your own value after
+   * `...security.apollo` to turn them on.
+   */
+  persistedQueries: false;
 }
 
 /** What {@link bulwark} returns. */
@@ -108,6 +114,8 @@ export interface Bulwark {
    * (`app.use(security.errorHandler)`).
    */
   readonly errorHandler: ErrorRequestHandler;
+  /** A JSON 404 (`NOT_FOUND`) for the paths the API does not serve; mount it after the routes. */
+  readonly notFound: RequestHandler;
   /** The rate limiter, `undefined` when `rateLimit` is `false`. */
   readonly limiter: RateLimiter | undefined;
   /**
@@ -126,6 +134,8 @@ export interface Bulwark {
   /** The preset's resolved settings. */
   readonly options: ResolvedPresetOptions;
 }
+
+const INTROSPECTION_FIELDS = Object.freeze(['__schema', '__type']);
 
 /** Runs a feature's constructor, naming the section in its `TypeError`s. */
 function section<T>(name: string, make: () => T): T {
@@ -228,8 +238,14 @@ export function bulwark<TContext = unknown>(config: BulwarkConfig<TContext>): Bu
 
   let limits: Limits | undefined;
   if (c.limits !== false) {
-    const limitsOptions = c.limits ?? {};
+    const limitsOptions = { ...c.limits };
     assertNoReserved('limits', limitsOptions);
+    // The standard introspection query nests `ofType` deeper than the default depth limit:
+    // where some principals may introspect, its subtree does not count for depth (the cost
+    // limit still bounds it). An explicit `ignore` is kept as given.
+    if (options.introspection !== 'disabled' && limitsOptions.ignore === undefined) {
+      limitsOptions.ignore = INTROSPECTION_FIELDS;
+    }
     limits = section('limits', () => createLimits({ ...limitsOptions, onEvent: combined }));
   }
 
@@ -338,6 +354,7 @@ export function bulwark<TContext = unknown>(config: BulwarkConfig<TContext>): Bu
         includeStacktraceInErrorResponses: false,
         introspection: true,
         hideSchemaDetailsFromClientErrors: true,
+        persistedQueries: false,
       };
     },
     wrapSchema(schema) {
@@ -353,6 +370,9 @@ export function bulwark<TContext = unknown>(config: BulwarkConfig<TContext>): Bu
     },
     get errorHandler() {
       return httpLayer().errorHandler;
+    },
+    get notFound() {
+      return httpLayer().notFound;
     },
     limiter,
     async reportFailure(ctx, info) {

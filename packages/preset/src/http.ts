@@ -29,6 +29,8 @@ export interface HttpLayer {
   readonly middleware: readonly RequestHandler[];
   /** An error handler that answers coded JSON, never an HTML page or a stack. */
   readonly errorHandler: ErrorRequestHandler;
+  /** A JSON 404 for paths the API does not serve (Express's page names the framework). */
+  readonly notFound: RequestHandler;
 }
 
 /** The generic message of an unexpected HTTP-layer failure. */
@@ -116,7 +118,15 @@ function helmetOptions(options: ResolvedPresetOptions, csp: boolean): HelmetOpti
   const { hsts } = options;
   return {
     contentSecurityPolicy: csp
-      ? { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }
+      ? {
+          useDefaults: false,
+          directives: {
+            defaultSrc: ["'none'"],
+            baseUri: ["'none'"],
+            formAction: ["'none'"],
+            frameAncestors: ["'none'"],
+          },
+        }
       : false,
     crossOriginEmbedderPolicy: false,
     crossOriginOpenerPolicy: { policy: 'same-origin' },
@@ -171,6 +181,17 @@ function addVary(res: ServerResponse, field: string): void {
   }
 }
 
+/** True when `origin` names the host the request was sent to (a same-origin browser request). */
+function sameHost(origin: string, req: IncomingMessage): boolean {
+  const host = req.headers.host;
+  if (typeof host !== 'string') return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 function corsMiddleware(
   c: ResolvedCors,
   csrfHeaders: readonly string[],
@@ -190,9 +211,10 @@ function corsMiddleware(
   return (req, res, next) => {
     addVary(res, 'Origin');
     const origin = req.headers.origin;
-    const preflight =
-      req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
-    if (preflight && typeof origin === 'string' && !allowed(origin)) {
+    // A browser sends `Origin` on cross-origin requests and on same-origin POSTs. One from a
+    // site outside the allowlist is refused before any work (defense in depth over CSRF
+    // prevention); requests without it (servers, curl) are not browser cross-origin requests.
+    if (typeof origin === 'string' && !allowed(origin) && !sameHost(origin, req)) {
       refuse(req, res, origin);
       return;
     }
@@ -217,10 +239,12 @@ function sourcesOf(req: Request): string[] {
  * Builds the Express 5 middleware of the GraphQL route and the error handler:
  *
  * 1. request monitoring (when configured);
- * 2. headers: `Content-Security-Policy: default-src 'none'`, `X-Frame-Options: DENY`,
+ * 2. headers: `Content-Security-Policy: default-src 'none'; base-uri 'none'; form-action 'none';
+ *    frame-ancestors 'none'`, `X-Frame-Options: DENY`,
  *    `X-Content-Type-Options: nosniff`, no `X-Powered-By`, `Referrer-Policy: no-referrer`,
  *    `Cache-Control: no-store`, HSTS when configured;
- * 3. CORS allowlist (a preflight from another origin answers 403);
+ * 3. CORS allowlist: a request whose `Origin` is neither listed nor the API's own host answers
+ *    403 `FORBIDDEN`;
  * 4. the JSON body parser with the size limit (413 `PAYLOAD_TOO_LARGE`, 400 for malformed
  *    JSON, coded JSON bodies, no stack);
  * 5. the batch size limit (when batching is on);
@@ -288,11 +312,11 @@ export function createHttpLayer(settings: HttpLayerSettings): HttpLayer {
           {
             status: 403,
             code: 'FORBIDDEN',
-            message: 'Cross-origin requests from this origin are not allowed.',
+            message: 'The request origin is not allowed.',
           },
           'preset',
-          'A CORS preflight came from an origin outside the allowlist.',
-          { origin: redactText(origin, 256) },
+          'A request came from an origin outside the CORS allowlist.',
+          { origin: redactText(origin, 256), method: req.method },
         ),
       ),
     );
@@ -367,5 +391,9 @@ export function createHttpLayer(settings: HttpLayerSettings): HttpLayer {
     answer(req, res, error);
   };
 
-  return { middleware, errorHandler };
+  const notFound: RequestHandler = (_req, res) => {
+    sendJsonError(res, 404, 'NOT_FOUND', 'Not found.');
+  };
+
+  return { middleware, errorHandler, notFound };
 }

@@ -39,7 +39,7 @@ async function read(res: Response): Promise<Reply> {
 /**
  * Starts Apollo Server 5 on Express 5 exactly as the README tells users to: the wrapped schema,
  * `...security.apollo`, `...security.express` before `expressMiddleware`, the preset's context
- * function, the error handler last. The app does not disable `x-powered-by` itself.
+ * function, the JSON 404 and the error handler last. The app does not disable `x-powered-by` itself.
  */
 export async function startPresetServer(
   security: Bulwark,
@@ -60,6 +60,7 @@ export async function startPresetServer(
   app.get('/boom', () => {
     throw new Error('connect ECONNREFUSED 10.0.0.5:5432');
   });
+  app.use(security.notFound);
   app.use(security.errorHandler);
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = httpServer.address() as AddressInfo;
