@@ -3,9 +3,10 @@ import {
   assertFunction,
   combineEventHandlers,
   getCostMetadata,
+  schemaCostMetadata,
   setCostMetadata,
 } from '@bulwark/core';
-import type { OnSecurityEvent } from '@bulwark/core';
+import type { CostMetadata, OnSecurityEvent } from '@bulwark/core';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { authzPlugin, createAuthz } from '@bulwark/authz';
@@ -93,6 +94,10 @@ export interface Bulwark {
    * The schema to give Apollo Server: authorization's wrapped schema (object policies, filter
    * mode, fail-closed execution), with cost metadata registered through `setCostMetadata`
    * carried over. The schema itself when `authz` is `false`.
+   *
+   * When some principals may introspect, introspection fields cost nothing (the standard
+   * introspection query would exceed the default cost limit); the schema's other costs are
+   * kept. This registers cost metadata on the schema returned.
    */
   wrapSchema(schema: GraphQLSchema): GraphQLSchema;
   /**
@@ -136,6 +141,26 @@ export interface Bulwark {
 }
 
 const INTROSPECTION_FIELDS = Object.freeze(['__schema', '__type']);
+
+const FREE_INTROSPECTION = new WeakSet<CostMetadata>();
+
+/**
+ * Cost metadata under which introspection costs nothing: the standard introspection query costs
+ * about 15,000 under the default list size. Nesting inside introspection is bounded by
+ * graphql-js's `MaxIntrospectionDepthRule`, which Apollo Server runs with the specified rules.
+ */
+function withFreeIntrospection(base: CostMetadata): CostMetadata {
+  if (FREE_INTROSPECTION.has(base)) return base;
+  const free: CostMetadata = {
+    fieldCost: (type, field) => base.fieldCost(type, field),
+    typeCost: (type) => (type.startsWith('__') ? 0 : base.typeCost(type)),
+    argumentCost: (type, field, arg) => base.argumentCost(type, field, arg),
+    inputFieldCost: (type, field) => base.inputFieldCost(type, field),
+    listSize: (type, field) => base.listSize(type, field),
+  };
+  FREE_INTROSPECTION.add(free);
+  return free;
+}
 
 /** Runs a feature's constructor, naming the section in its `TypeError`s. */
 function section<T>(name: string, make: () => T): T {
@@ -240,9 +265,9 @@ export function bulwark<TContext = unknown>(config: BulwarkConfig<TContext>): Bu
   if (c.limits !== false) {
     const limitsOptions = { ...c.limits };
     assertNoReserved('limits', limitsOptions);
-    // The standard introspection query nests `ofType` deeper than the default depth limit:
-    // where some principals may introspect, its subtree does not count for depth (the cost
-    // limit still bounds it). An explicit `ignore` is kept as given.
+    // The standard introspection query nests `ofType` 14 deep: where some principals may
+    // introspect, its subtree does not count for depth (graphql-js's MaxIntrospectionDepthRule
+    // bounds nesting inside introspection). An explicit `ignore` is kept as given.
     if (options.introspection !== 'disabled' && limitsOptions.ignore === undefined) {
       limitsOptions.ignore = INTROSPECTION_FIELDS;
     }
@@ -358,11 +383,14 @@ export function bulwark<TContext = unknown>(config: BulwarkConfig<TContext>): Bu
       };
     },
     wrapSchema(schema) {
-      if (!authz) return schema;
-      const wrapped = authz.wrapSchema(schema);
-      const cost = getCostMetadata(schema);
-      if (cost && wrapped !== schema && !getCostMetadata(wrapped)) setCostMetadata(wrapped, cost);
-      return wrapped;
+      const served = authz ? authz.wrapSchema(schema) : schema;
+      const registered = getCostMetadata(schema);
+      if (limits && options.introspection !== 'disabled') {
+        setCostMetadata(served, withFreeIntrospection(registered ?? schemaCostMetadata(schema)));
+      } else if (registered && served !== schema && !getCostMetadata(served)) {
+        setCostMetadata(served, registered);
+      }
+      return served;
     },
     context,
     get express() {
