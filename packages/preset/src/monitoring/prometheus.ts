@@ -25,6 +25,9 @@ export interface PrometheusEventsOptions {
   readonly maxOperationLabels?: number | undefined;
 }
 
+/** Most distinct error codes and rule ids kept as label values (they come from the server). */
+const SERVER_LABEL_MAX = 200;
+
 let promClientModule: typeof PromClient | undefined;
 
 /** prom-client, loaded on first use: it is an optional peer dependency. */
@@ -203,8 +206,9 @@ export function prometheusEvents(
     ['reason'],
   );
   const operations = new BoundedLabel(maxOperationLabels);
-  const codes = new BoundedLabel(maxOperationLabels, PRINTABLE_LABEL);
-  const rules = new BoundedLabel(maxOperationLabels, PRINTABLE_LABEL);
+  // Codes and rule ids come from the server, not the client; the bound is only a backstop.
+  const codes = new BoundedLabel(SERVER_LABEL_MAX, PRINTABLE_LABEL);
+  const rules = new BoundedLabel(SERVER_LABEL_MAX, PRINTABLE_LABEL);
   return (event) => {
     const code = codes.value(event.code);
     events.inc({ source: event.source, outcome: event.outcome, code });
