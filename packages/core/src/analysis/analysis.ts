@@ -68,6 +68,7 @@ export class OperationAnalysis {
   private coords: ReadonlyMap<string, number> | null = null;
   private args: ReadonlyMap<string, number> | null = null;
   private inputs: ReadonlyMap<string, number> | null = null;
+  private heightValue = -1;
 
   constructor(
     walker: DocumentWalker,
@@ -181,7 +182,20 @@ export class OperationAnalysis {
    * included (Apollo Router's `max_height` counts a field selected several times once).
    */
   get height(): number {
-    return this.coordinates.size;
+    if (this.coords) return this.coords.size;
+    if (this.heightValue === -1) {
+      // Only the distinct keys matter here: no multiplicities, no argument maps.
+      const states = this.reachableStates();
+      if (states.length === 1) this.heightValue = this.container.coordinates.size;
+      else {
+        const keys = new Set<string>();
+        const addKey = (_n: number, k: string) => keys.add(k);
+        for (const st of states)
+          (st instanceof Container ? st : st.container).coordinates.forEach(addKey);
+        this.heightValue = keys.size;
+      }
+    }
+    return this.heightValue;
   }
 
   /** Names of the fragments the operation reaches. */
@@ -233,14 +247,15 @@ export class OperationAnalysis {
       const c = s instanceof Container ? s : s.container;
       const m = multiplicity.get(c) ?? 0;
       if (m === 0) continue;
-      for (const [name, n] of c.spreads) {
+      c.spreads.forEach((n, name) => {
         const child = this.walker.fragments.get(name);
-        if (child === undefined || child === VISITING) continue;
+        if (child === undefined || child === VISITING) return;
         multiplicity.set(child.container, (multiplicity.get(child.container) ?? 0) + m * n);
-      }
-      for (const [k, n] of c.coordinates) coords.set(k, (coords.get(k) ?? 0) + m * n);
-      for (const [k, n] of c.arguments) args.set(k, (args.get(k) ?? 0) + m * n);
-      for (const [k, n] of c.inputFields) inputs.set(k, (inputs.get(k) ?? 0) + m * n);
+      });
+      // forEach, not for-of with destructuring: no entry array per key.
+      c.coordinates.forEach((n, k) => coords.set(k, (coords.get(k) ?? 0) + m * n));
+      c.arguments.forEach((n, k) => args.set(k, (args.get(k) ?? 0) + m * n));
+      c.inputFields.forEach((n, k) => inputs.set(k, (inputs.get(k) ?? 0) + m * n));
     }
     this.coords = coords;
     this.args = args;

@@ -254,7 +254,9 @@ export class DocumentWalker {
     const info = this.info;
     // Cost: contributions common to every possible type, and per-type ones (fragments with a
     // narrower type condition). The set costs the maximum over possible types.
-    const common: CostExpr[] = [];
+    // Numbers are summed on the spot; only plan nodes (variables) need a list.
+    let commonConst = 0;
+    let commonNodes: CostExpr[] | null = null;
     let perType: Map<string, CostExpr[]> | null = null;
     const abstract = parent !== null && info !== null && info.isAbstract(parent);
 
@@ -264,7 +266,8 @@ export class DocumentWalker {
       const cond = dirCount > 0 ? conditionOf(directives!) : null;
       if (sel.kind === Kind.FIELD) {
         const c = applyCondition(cond, this.walkField(sel, parent, container, level, sized, out));
-        if (c !== 0) common.push(c);
+        if (typeof c === 'number') commonConst += c;
+        else (commonNodes ??= []).push(c);
       } else {
         let s: SetSummary;
         let typeCond: GraphQLCompositeType | null = parent;
@@ -301,18 +304,21 @@ export class DocumentWalker {
         if (s.listDepth > out.listDepth) out.listDepth = s.listDepth;
         const c = applyCondition(cond, s.cost);
         if (c !== 0) {
-          if (!abstract || typeCond === null || typeCond === parent || info === null)
-            common.push(c);
-          else {
-            const names = info.possibleTypeNames(typeCond);
-            if (covers(names, info.possibleTypeNames(parent))) common.push(c);
-            else {
-              perType ??= new Map();
-              for (const n of names) {
-                const list = perType.get(n);
-                if (list) list.push(c);
-                else perType.set(n, [c]);
-              }
+          if (
+            !abstract ||
+            typeCond === null ||
+            typeCond === parent ||
+            info === null ||
+            covers(info.possibleTypeNames(typeCond), info.possibleTypeNames(parent!))
+          ) {
+            if (typeof c === 'number') commonConst += c;
+            else (commonNodes ??= []).push(c);
+          } else {
+            perType ??= new Map();
+            for (const n of info.possibleTypeNames(typeCond)) {
+              const list = perType.get(n);
+              if (list) list.push(c);
+              else perType.set(n, [c]);
             }
           }
         }
@@ -320,9 +326,12 @@ export class DocumentWalker {
       out.directives += dirCount;
     }
 
-    if (perType === null) out.cost = sumCost(common);
+    const base: CostExpr =
+      commonNodes === null
+        ? commonConst
+        : sumCost(commonConst === 0 ? commonNodes : [commonConst, ...commonNodes]);
+    if (perType === null) out.cost = base;
     else {
-      const base = sumCost(common);
       const inParent = new Set(info!.possibleTypeNames(parent!));
       const options: CostExpr[] = [base];
       for (const [name, list] of perType) {
