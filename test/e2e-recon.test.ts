@@ -34,6 +34,7 @@ function expectIntrospectionRefused(res: Reply, field: '__schema' | '__type'): v
 
 describe('introspection probes', () => {
   const probes: [string, string, '__schema' | '__type'][] = [
+    ['the standard query', getIntrospectionQuery(), '__schema'],
     ['a short query', '{ __schema { types { name } } }', '__schema'],
     ['an alias', '{ s: __schema { queryType { name } } }', '__schema'],
     [
@@ -61,19 +62,6 @@ describe('introspection probes', () => {
       expectIntrospectionRefused(await t.gql(query, { token: support }), field);
     });
   }
-
-  it('refuses the standard introspection query (its cost alone is over a non-admin limit)', async () => {
-    for (const token of [undefined, customer, support]) {
-      const before = t.events.length;
-      const res = await t.gql(getIntrospectionQuery(), token ? { token } : {});
-      expect(res.status).toBe(400);
-      expect(res.body.data).toBeUndefined();
-      expect(codes(res)).toEqual(['COST_LIMIT_EXCEEDED']);
-      expect(res.body.errors?.[0]?.message).toBe('Query cost 14965 exceeds the maximum of 5000.');
-      // The introspection policy refused it too, as the event stream shows.
-      expect(t.events.slice(before).map((e) => e.code)).toContain('INTROSPECTION_DISABLED');
-    }
-  });
 
   it('refuses __schema in a mutation (graphql-js allows it on the query type only)', async () => {
     const res = await t.gql('mutation { logout __schema { types { name } } }', { token: customer });
@@ -147,8 +135,9 @@ describe('suggestion probes (clairvoyance)', () => {
       expect(res.body.data).toBeUndefined();
       expect(res.body.errors?.length).toBeGreaterThan(0);
       for (const error of res.body.errors ?? []) {
-        expect(['GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']).toContain(
-          error.extensions?.['code'],
+        // Documents fail validation; variables fail coercion.
+        expect(error.extensions?.['code']).toBe(
+          variables ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED',
         );
         expect(error.message).toMatch(
           /^(The document is not valid for this schema\.|Variable "\$[a-z]+" has an invalid value\.)$/,
@@ -254,7 +243,10 @@ describe('fingerprinting', () => {
 });
 
 it('answered every probe with a 4xx', () => {
-  const statuses = t.logs.filter((l) => l['msg'] === 'request').map((l) => l['status'] as number);
+  const statuses = t.logs
+    .filter((l) => l['bulwark'] === 'request')
+    .map((l) => l['status'] as number);
+  expect(statuses.length).toBeGreaterThan(40);
   expect(statuses.filter((s) => s >= 500)).toEqual([]);
   expect(t.events.filter((e) => e.outcome === 'masked')).toEqual([]);
 });

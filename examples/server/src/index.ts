@@ -7,18 +7,16 @@ export { ShopData, connection } from './data.js';
 export { shopResolvers } from './resolvers.js';
 export type { ShopContext, ShopServices } from './resolvers.js';
 export { buildShopSchema, shopTypeDefs } from './schema.js';
-export { SHOP_POLICIES, createSecurity, forbiddenStatusPlugin } from './security.js';
-export type { Protections, Security, SecurityInput } from './security.js';
 export {
-  REDACTED_PATHS,
-  boundedLabel,
-  createLogger,
-  eventRecord,
-  pinoEvents,
-  prometheusEvents,
-  requestMetrics,
-} from './monitoring.js';
-export { SENSITIVE_NAME, loggableVariables } from './request-log.js';
+  SENSITIVE_NAMES,
+  SHOP_POLICIES,
+  createSecurity,
+  forbiddenStatusPlugin,
+  presetConfig,
+} from './security.js';
+export type { Protections, Security, SecurityInput } from './security.js';
+export { hstsWhenSecure, noPersistedQueries } from './http.js';
+export { REDACTED_PATHS, createLogger, createRegistry, startMetricsServer } from './monitoring.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { createTokenService } from './tokens.js';
 export type { TokenService } from './tokens.js';

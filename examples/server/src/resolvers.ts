@@ -29,9 +29,9 @@ export interface ShopServices {
 /** The GraphQL context of the example server. */
 export interface ShopContext {
   data: ShopData;
-  auth: { principal: Principal | null };
+  readonly auth: { readonly principal: Principal | null };
   /** The client address (the socket's, or what a trusted proxy reports). */
-  clientIp: string | null;
+  readonly clientIp: string | undefined;
   services: ShopServices;
 }
 

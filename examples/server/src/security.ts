@@ -1,42 +1,30 @@
-import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
-import type { RequestHandler } from 'express';
-import type { GraphQLFormattedError, GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import express from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { GraphQLResolveInfo, GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { hasRole } from '@bulwark/core';
-import type { OnSecurityEvent, Principal, RateLimitStore, RevocationList } from '@bulwark/core';
-import { authzPlugin, createAuthz, objectPolicy, requestPolicy } from '@bulwark/authz';
-import { introspectionPlugin, withoutSuggestions } from '@bulwark/introspection';
-import { createJwtAuth } from '@bulwark/jwt';
-import { batchLimitMiddleware, createLimits, sourceLimitMiddleware } from '@bulwark/limits';
+import type { OnSecurityEvent, RateLimitStore, RevocationList } from '@bulwark/core';
+import { objectPolicy, requestPolicy } from '@bulwark/authz';
 import type { LimitsOptions } from '@bulwark/limits';
-import { createMasking } from '@bulwark/masking';
-import { createClientIpResolver, createRateLimiter, rateLimitPlugin } from '@bulwark/rate-limit';
-import type {
-  CostBudgetOptions,
-  RateLimitRule,
-  RateLimiter,
-  TrustProxy,
-} from '@bulwark/rate-limit';
+import { SENSITIVE_NAME_PATTERN, bulwark } from '@bulwark/preset';
+import type { Bulwark, BulwarkApolloOptions, BulwarkConfig, ContextFactory } from '@bulwark/preset';
+import type { CostBudgetOptions, RateLimitRule, TrustProxy } from '@bulwark/rate-limit';
 import type { JSONWebKeySet } from 'jose';
 import type { OrderRecord } from './data.js';
-import {
-  errorHandler,
-  jsonBody,
-  noPersistedQueries,
-  notFound,
-  securityHeaders,
-  strictCors,
-} from './http.js';
-import { noteErrorCode } from './request-log.js';
+import { hstsWhenSecure, noPersistedQueries } from './http.js';
 
 /**
- * Every Bulwark feature the example uses, composed in one place, so that the example's server
- * module only spreads what this returns (and so that moving to `@bulwark/preset` is a change
- * of this file only). Each protection can be switched off for a "bare" comparison run.
+ * The example's security: one `bulwark()` configuration (@bulwark/preset), plus the three
+ * things the example adds on top of it (a 403 for fields denied at resolution, a 400 for
+ * persisted-query attempts, HSTS only on requests that came over TLS). Each protection can be
+ * switched off for a "bare" comparison run.
  */
 
 /** The protections, each on by default. */
 export interface Protections {
-  /** Depth, aliases, cost, tokens... (@bulwark/limits) and the batch size. */
+  /** Depth, aliases, cost, tokens, batch size (@bulwark/limits). */
   limits: boolean;
   /** Access tokens (@bulwark/jwt); off: every request is anonymous. */
   auth: boolean;
@@ -44,11 +32,15 @@ export interface Protections {
   authz: boolean;
   /** @rateLimit, the rules and the cost budget (@bulwark/rate-limit). */
   rateLimit: boolean;
-  /** Introspection for admins only (@bulwark/introspection). */
+  /** Introspection for admins only (@bulwark/introspection); off: for everyone. */
   introspection: boolean;
-  /** Error masking and suggestion stripping (@bulwark/masking, @bulwark/introspection). */
+  /** Error masking (@bulwark/masking). */
   masking: boolean;
-  /** Security headers, CORS allowlist, Apollo's CSRF prevention. */
+  /**
+   * The preset's Express layer (security headers, CORS allowlist, coded JSON errors, body,
+   * batch and document limits before parsing) and Apollo's CSRF prevention. Off: a plain
+   * `express.json` body parser.
+   */
   http: boolean;
 }
 
@@ -71,43 +63,28 @@ export interface SecurityInput {
   audience: string;
   jwks: JSONWebKeySet;
   now: () => number;
+  logger: Logger | undefined;
+  registry: Registry | undefined;
   onEvent: OnSecurityEvent | undefined;
 }
 
-/** What the server spreads into Express and Apollo Server. */
+/** What the server mounts. */
 export interface Security {
-  /** The schema to serve (wrapped by the authorization layer when it is on). */
-  schema: GraphQLSchema;
-  apollo: Pick<
-    ApolloServerOptions<BaseContext>,
-    | 'introspection'
-    | 'csrfPrevention'
-    | 'allowBatchedHttpRequests'
-    | 'includeStacktraceInErrorResponses'
-    | 'hideSchemaDetailsFromClientErrors'
-  > & {
-    plugins: ApolloServerPlugin<BaseContext>[];
-    validationRules: ValidationRule[];
-    parseOptions: ParseOptions;
-    formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-  };
-  /** Express middleware before the body parser (headers, CORS). */
-  beforeBody: RequestHandler[];
-  /** The body parser. */
-  bodyParser: RequestHandler;
-  /** After the body parser, before Apollo (batch size, document size and tokens). */
-  afterBody: RequestHandler[];
-  /** The 404 handler and the error handler, last. */
+  /** The preset. */
+  preset: Bulwark;
+  /** Options to spread into `new ApolloServer`. */
+  apollo: BulwarkApolloOptions;
+  /** Wraps the schema (authorization). */
+  wrapSchema(schema: GraphQLSchema): GraphQLSchema;
+  /** Express middleware of the API, before any route. */
+  express: RequestHandler[];
   notFound: RequestHandler;
-  errorHandler: ReturnType<typeof errorHandler>;
-  /** Builds the security part of the GraphQL context: `{ auth, clientIp }`. */
-  context(
-    req: Parameters<ReturnType<typeof createClientIpResolver>>[0] & {
-      headers: Record<string, string | string[] | undefined>;
-    },
-  ): Promise<{ auth: { principal: Principal | null }; clientIp: string | null }>;
-  /** The rate limiter, when rate limits are on (the login resolver reports failures to it). */
-  limiter: RateLimiter<BaseContext> | undefined;
+  errorHandler: ErrorRequestHandler;
+  context: ContextFactory;
+  /** Counts a wrong password against the login jails. */
+  reportFailure(context: unknown, info: GraphQLResolveInfo): Promise<void>;
+  /** Every security event goes here (logs, metrics, `onEvent`). */
+  events: OnSecurityEvent;
 }
 
 const role = (name: string) => requestPolicy(({ principal }) => hasRole(principal, name));
@@ -125,6 +102,15 @@ export const SHOP_POLICIES = {
     ({ principal, object }) => principal !== null && object.buyerId === principal.subject,
   ),
 };
+
+/**
+ * Names whose values never reach a log: the preset's (passwords, tokens, secrets...) and, in
+ * this API, personal data (email, address, phone).
+ */
+export const SENSITIVE_NAMES = new RegExp(
+  `${SENSITIVE_NAME_PATTERN.source}|email|address|phone`,
+  SENSITIVE_NAME_PATTERN.flags,
+);
 
 /**
  * The FORBIDDEN errors of fields denied at resolution (owner and buyer checks) leave the status
@@ -146,115 +132,73 @@ export function forbiddenStatusPlugin(): ApolloServerPlugin<BaseContext> {
   };
 }
 
-/** Composes the protections. */
-export function createSecurity(schema: GraphQLSchema, input: SecurityInput): Security {
-  const { protections: on, onEvent } = input;
-  const plugins: ApolloServerPlugin<BaseContext>[] = [];
-  const validationRules: ValidationRule[] = [];
-  let parseOptions: ParseOptions = {};
-  const afterBody: RequestHandler[] = on.http ? [noPersistedQueries()] : [];
-
-  const jwt = on.auth
-    ? createJwtAuth({
-        issuer: input.issuer,
-        audience: input.audience,
-        algorithms: ['RS256'],
-        keys: { type: 'jwks', jwks: input.jwks },
-        typ: 'at+jwt',
-        mode: 'optional',
-        requiredClaims: ['jti', 'iat'],
-        revocation: { list: input.revocations },
-        now: input.now,
-        onEvent,
-      })
-    : undefined;
-  if (jwt) plugins.push(jwt.plugin());
-
-  if (on.limits) {
-    const limits = createLimits({
-      // The standard introspection query nests `ofType` deeper than any API query; it is
-      // refused for everyone but admins by the introspection plugin.
-      ignore: ['__schema', '__type'],
-      ...input.limits,
-      onEvent,
-    });
-    validationRules.push(...limits.validationRules);
-    plugins.push(...limits.plugins);
-    parseOptions = limits.parseOptions;
-    if (input.maxBatchSize !== false) {
-      afterBody.push(batchLimitMiddleware({ maxBatchSize: input.maxBatchSize }));
-    }
-    afterBody.push(
-      sourceLimitMiddleware({
-        maxTokens: limits.options.maxTokens,
-        maxDocumentLength: limits.options.maxDocumentLength,
-      }),
-    );
-  }
-
-  if (on.introspection) {
-    plugins.push(
-      introspectionPlugin({ allow: (principal) => hasRole(principal, 'admin'), onEvent }),
-    );
-  }
-
-  let limiter: RateLimiter<BaseContext> | undefined;
-  if (on.rateLimit) {
-    limiter = createRateLimiter<BaseContext>({
-      store: input.rateLimitStore,
-      rules: input.rules,
-      ...(input.budget ? { budget: input.budget } : {}),
-      now: input.now,
-      onEvent,
-    });
-    plugins.push(rateLimitPlugin(limiter));
-  }
-
-  let served = schema;
-  if (on.authz) {
-    const authz = createAuthz({ defaultPolicy: 'deny', policies: SHOP_POLICIES, onEvent });
-    served = authz.wrapSchema(schema);
-    plugins.push(authzPlugin(authz), forbiddenStatusPlugin());
-  }
-
-  let format = (formatted: GraphQLFormattedError, _error: unknown): GraphQLFormattedError =>
-    formatted;
-  if (on.masking) {
-    const masking = createMasking({ redactValidationErrors: input.production, onEvent });
-    plugins.push(masking.plugin);
-    format = withoutSuggestions(masking.formatError);
-  }
-  const formatError = (formatted: GraphQLFormattedError, error: unknown) => {
-    const out = format(formatted, error);
-    noteErrorCode(out.extensions?.['validationErrorCode'] ?? out.extensions?.['code']);
-    return out;
-  };
-
-  const clientIp = createClientIpResolver({ trustProxy: input.trustProxy });
-  const anonymous = { principal: null };
-
+/** The `bulwark()` configuration of the example. */
+export function presetConfig(input: SecurityInput): BulwarkConfig {
+  const on = input.protections;
   return {
-    schema: served,
-    apollo: {
-      plugins,
-      validationRules,
-      parseOptions,
-      formatError,
-      introspection: on.introspection || !input.production,
-      csrfPrevention: on.http,
-      allowBatchedHttpRequests: input.maxBatchSize !== false,
-      includeStacktraceInErrorResponses: false,
-      hideSchemaDetailsFromClientErrors: on.masking,
+    production: input.production,
+    auth: on.auth
+      ? {
+          type: 'jwt',
+          issuer: input.issuer,
+          audience: input.audience,
+          algorithms: ['RS256'],
+          keys: { type: 'jwks', jwks: input.jwks },
+          typ: 'at+jwt',
+          mode: 'optional',
+          requiredClaims: ['jti', 'iat'],
+          revocation: { list: input.revocations },
+          now: input.now,
+        }
+      : false,
+    authz: on.authz ? { defaultPolicy: 'deny', policies: SHOP_POLICIES } : false,
+    limits: on.limits ? input.limits : false,
+    rateLimit: on.rateLimit
+      ? {
+          store: input.rateLimitStore,
+          rules: input.rules,
+          ...(input.budget ? { budget: input.budget } : {}),
+          now: input.now,
+        }
+      : false,
+    introspection: on.introspection
+      ? { allow: (principal) => hasRole(principal, 'admin') }
+      : 'enabled',
+    masking: on.masking ? { redactValidationErrors: input.production } : false,
+    http: {
+      bodyLimit: input.bodyLimit,
+      cors: on.http ? { origins: [...input.corsOrigins] } : false,
+      csrf: on.http ? {} : false,
+      batching: input.maxBatchSize === false ? false : { maxBatchSize: input.maxBatchSize },
+      trustProxy: input.trustProxy,
     },
-    beforeBody: on.http ? [securityHeaders(), strictCors(input.corsOrigins, onEvent)] : [],
-    bodyParser: jsonBody(input.bodyLimit),
-    afterBody,
-    notFound: notFound(),
-    errorHandler: errorHandler(input.bodyLimit, onEvent),
-    async context(req) {
-      const auth = jwt ? { principal: await jwt.authenticate(req) } : anonymous;
-      return { auth, clientIp: clientIp(req) ?? null };
+    monitoring: {
+      ...(input.logger ? { logger: input.logger } : {}),
+      ...(input.registry ? { registry: input.registry } : {}),
+      logVariables: true,
+      sensitivePattern: SENSITIVE_NAMES,
     },
-    limiter,
+    ...(input.onEvent ? { onEvent: input.onEvent } : {}),
+  };
+}
+
+/** Builds the example's security from the preset. */
+export function createSecurity(input: SecurityInput): Security {
+  const preset = bulwark(presetConfig(input));
+  const on = input.protections;
+  const apollo = preset.apollo;
+  apollo.plugins.push(...(on.authz ? [forbiddenStatusPlugin()] : []));
+  return {
+    preset,
+    apollo,
+    wrapSchema: (schema) => preset.wrapSchema(schema),
+    express: on.http
+      ? [...preset.express, noPersistedQueries(), hstsWhenSecure()]
+      : [express.json({ limit: input.bodyLimit })],
+    notFound: preset.notFound,
+    errorHandler: preset.errorHandler,
+    context: preset.context,
+    reportFailure: (context, info) => preset.reportFailure(context, info),
+    events: preset.events,
   };
 }

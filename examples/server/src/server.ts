@@ -5,14 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import type { ApolloServerOptions } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { combineEventHandlers } from '@bulwark/core';
-import type { OnSecurityEvent, RateLimitStore, RevocationList } from '@bulwark/core';
+import type { RateLimitStore, RevocationList } from '@bulwark/core';
 import { MemoryRevocationList } from '@bulwark/jwt';
 import { MemoryRateLimitStore } from '@bulwark/rate-limit';
 import { RedisRateLimitStore, RedisRevocationList } from '@bulwark/redis';
@@ -20,17 +18,8 @@ import { Redis } from 'ioredis';
 import { resolveConfig } from './config.js';
 import type { ResolvedConfig, ServerConfig } from './config.js';
 import { ShopData } from './data.js';
-import {
-  createLogger,
-  createRegistry,
-  listen,
-  pinoEvents,
-  prometheusEvents,
-  requestMetrics,
-  startMetricsServer,
-} from './monitoring.js';
+import { createLogger, createRegistry, listen, startMetricsServer } from './monitoring.js';
 import { hashPassword } from './passwords.js';
-import { requestLogMiddleware, requestLogPlugin } from './request-log.js';
 import { shopResolvers } from './resolvers.js';
 import type { ShopContext } from './resolvers.js';
 import { buildShopSchema } from './schema.js';
@@ -129,11 +118,6 @@ export async function createServer(input: ServerConfig = {}): Promise<RunningSer
   const config = resolveConfig(input);
   const logger = config.log === false ? undefined : createLogger(config.log);
   const registry = config.metrics === false ? undefined : createRegistry();
-  const onEvent: OnSecurityEvent | undefined = combineEventHandlers(
-    logger ? pinoEvents(logger) : undefined,
-    registry ? prometheusEvents(registry) : undefined,
-    config.onEvent,
-  );
 
   const data = new ShopData();
   const accounts = await demoAccounts(data, config);
@@ -146,7 +130,7 @@ export async function createServer(input: ServerConfig = {}): Promise<RunningSer
     revocations,
     now: config.now,
   });
-  const security = createSecurity(buildShopSchema(shopResolvers()), {
+  const security = createSecurity({
     production: config.production,
     protections: config.protections,
     limits: config.limits,
@@ -162,7 +146,9 @@ export async function createServer(input: ServerConfig = {}): Promise<RunningSer
     audience: config.audience,
     jwks: tokens.jwks,
     now: config.now,
-    onEvent,
+    logger,
+    registry,
+    onEvent: config.onEvent,
   });
 
   const app = express();
@@ -170,19 +156,11 @@ export async function createServer(input: ServerConfig = {}): Promise<RunningSer
   app.set('trust proxy', config.trustProxy === false ? false : config.trustProxy);
   const httpServer = createHttpServer(app);
   const apollo = new ApolloServer<ShopContext>({
-    schema: security.schema,
+    schema: security.wrapSchema(buildShopSchema(shopResolvers())),
     ...security.apollo,
+    plugins: [...security.apollo.plugins, ApolloServerPluginDrainHttpServer({ httpServer })],
     // main.ts handles SIGINT/SIGTERM (Apollo's own handler would re-raise the signal).
     stopOnTerminationSignals: false,
-    // Automatic persisted queries let any client store documents in the server's cache; this
-    // API has no client that needs them.
-    persistedQueries: false,
-    plugins: [
-      requestLogPlugin(),
-      ...security.apollo.plugins,
-      ApolloServerPluginLandingPageDisabled(),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-    ],
     ...(config.documentStore !== undefined ? { documentStore: config.documentStore } : {}),
   } as ApolloServerOptions<ShopContext>);
   await apollo.start();
@@ -190,15 +168,11 @@ export async function createServer(input: ServerConfig = {}): Promise<RunningSer
   const services: ShopContext['services'] = {
     tokens,
     now: config.now,
-    ...(onEvent ? { onEvent } : {}),
-    ...(security.limiter
-      ? { reportFailure: (ctx, info) => security.limiter!.reportFailure(ctx, info) }
-      : {}),
+    onEvent: security.events,
+    reportFailure: (ctx, info) => security.reportFailure(ctx, info),
   };
-  app.use(
-    requestLogMiddleware(logger, registry ? requestMetrics(registry) : undefined),
-    ...security.beforeBody,
-  );
+  // The preset's layer on every route: request log, headers, CORS allowlist, body limit.
+  app.use(...security.express);
   app.get('/.well-known/jwks.json', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(tokens.jwks);
@@ -208,10 +182,8 @@ export async function createServer(input: ServerConfig = {}): Promise<RunningSer
   });
   app.use(
     '/graphql',
-    security.bodyParser,
-    ...security.afterBody,
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({ ...(await security.context(req)), data, services }),
+      context: security.context(() => ({ data, services })),
     }),
   );
   app.use(security.notFound);
