@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { AUTHZ_DIRECTIVES_SDL } from '@bulwark/authz';
 import { principalFromContext } from '@bulwark/core';
-import { bulwark } from '@bulwark/preset';
+import { bulwark, requestLogPlugin, requestMetricsPlugin } from '@bulwark/preset';
 import { rateLimitDirectiveTypeDefs } from '@bulwark/rate-limit';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPresetServer } from '../packages/preset/test/support.js';
 import type { PresetServer } from '../packages/preset/test/support.js';
+import { startTestServer } from './support/http.js';
 
 const ISSUER = 'https://idp.test/';
 const AUDIENCE = 'https://api.test';
@@ -247,6 +248,50 @@ describe('preset monitoring: pino lines and Prometheus metrics', () => {
     );
     expect(text).toContain(
       'bulwark_graphql_request_duration_seconds_count{operation_type="none",status="413"} 1',
+    );
+  });
+});
+
+describe('monitoring adapters on their own (no preset)', () => {
+  it('logs and times each operation from the Apollo plugins alone', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ base: null }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const registry = new Registry();
+    let t = 0;
+    const server = await startTestServer({
+      schema: makeExecutableSchema({
+        typeDefs: 'type Query { a: Int }',
+        resolvers: { Query: { a: () => 1 } },
+      }),
+      plugins: [
+        requestLogPlugin(logger, { now: () => (t += 2) }),
+        requestMetricsPlugin(registry, { now: () => (t += 2) }),
+      ],
+    });
+    try {
+      expect((await server.post({ query: 'query Q { a }' })).status).toBe(200);
+      expect((await server.post({ query: '{ nope }' })).status).toBe(400);
+    } finally {
+      await server.stop();
+    }
+    expect(lines).toEqual([
+      expect.objectContaining({
+        bulwark: 'request',
+        status: 200,
+        durationMs: 4,
+        operationName: 'Q',
+        operationType: 'query',
+        errorCodes: [],
+      }),
+      expect.objectContaining({ status: 400, errorCodes: ['GRAPHQL_VALIDATION_FAILED'] }),
+    ]);
+    expect(lines[0]).not.toHaveProperty('variables');
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'bulwark_graphql_request_duration_seconds_count{operation_type="query",status="200"} 1',
+    );
+    expect(text).toContain(
+      'bulwark_graphql_request_duration_seconds_count{operation_type="none",status="400"} 1',
     );
   });
 });
