@@ -100,13 +100,13 @@ export function openEnvelope(
   const m = FORMAT.exec(value);
   if (!m) return { ok: false, failure: 'malformed' };
   const signedPart = value.slice(0, value.length - SIGNATURE_LENGTH - 1);
-  // Compared as text: base64url has several spellings of the last character's spare bits.
-  const given = Buffer.from(m[2]!, 'latin1');
+  const given = Buffer.from(m[2]!, 'base64url');
+  // base64url has several spellings of the last character's spare bits: accept only the
+  // canonical one, so one signature has one header value.
+  if (given.toString('base64url') !== m[2]) return { ok: false, failure: 'malformed' };
   let valid = false;
   // Every key is tried, so the time does not say which one matched.
-  for (const key of keys)
-    if (timingSafeEqual(Buffer.from(mac(key, signedPart).toString('base64url'), 'latin1'), given))
-      valid = true;
+  for (const key of keys) if (timingSafeEqual(mac(key, signedPart), given)) valid = true;
   if (!valid) return { ok: false, failure: 'signature' };
   try {
     return { ok: true, payload: JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) };

@@ -251,6 +251,24 @@ describe('refusals: one 401, the check in the event only', () => {
       ).toBe('malformed');
   });
 
+  it('a signature spelled in a non-canonical base64url form', () => {
+    const { verifier, events, header } = setup();
+    const value = header();
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // The last character carries 2 bits of the MAC and 4 spare bits: flip a spare one.
+    const last = alphabet[alphabet.indexOf(value.at(-1)!) ^ 1]!;
+    const respelled = value.slice(0, -1) + last;
+    expect(Buffer.from(respelled.split('.')[2]!, 'base64url')).toEqual(
+      Buffer.from(value.split('.')[2]!, 'base64url'),
+    );
+    expect(
+      refusal(
+        () => verifier.verify({ headers: { [PRINCIPAL_HEADER]: respelled }, body: REQUEST }),
+        events,
+      ),
+    ).toBe('malformed');
+  });
+
   it('a signature made with another secret', () => {
     const { verifier, events, c } = setup();
     const forged = createPrincipalSigner({ secret: OTHER_SECRET, now: c.now }).sign({
