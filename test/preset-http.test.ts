@@ -244,6 +244,64 @@ describe('preset HTTP defaults', () => {
     });
   });
 
+  describe('hostile requests never yield a 500', () => {
+    const json = { 'content-type': 'application/json' };
+    it.each<[string, RequestInit & { search?: string }]>([
+      ['a JSON null body', { method: 'POST', headers: json, body: 'null' }],
+      ['a JSON string body', { method: 'POST', headers: json, body: '"{ hello }"' }],
+      ['an empty batch', { method: 'POST', headers: json, body: '[]' }],
+      ['a numeric query', { method: 'POST', headers: json, body: '{"query": 5}' }],
+      [
+        'variables as a string',
+        { method: 'POST', headers: json, body: '{"query":"{ hello }","variables":"x"}' },
+      ],
+      [
+        'an unknown charset',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json; charset=klingon' },
+          body: '{}',
+        },
+      ],
+      ['an empty JSON body', { method: 'POST', headers: json, body: '' }],
+      [
+        'a deep JSON body',
+        { method: 'POST', headers: json, body: `${'['.repeat(5000)}${']'.repeat(5000)}` },
+      ],
+      ['a PUT', { method: 'PUT', headers: json, body: '{"query":"{ hello }"}' }],
+      [
+        'a repeated query parameter',
+        {
+          method: 'GET',
+          search: '?query=%7Bhello%7D&query=%7Bboom%7D',
+          headers: { 'apollo-require-preflight': '1' },
+        },
+      ],
+      [
+        'a malformed Origin',
+        {
+          method: 'POST',
+          headers: { ...json, origin: 'not a url' },
+          body: '{"query":"{ hello }"}',
+        },
+      ],
+      [
+        'a deeply nested document',
+        {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ query: `{ ${'hello { '.repeat(3000)}${'}'.repeat(3000)} }` }),
+        },
+      ],
+    ])('%s', async (_name, init) => {
+      const res = await s.request(init);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(typeof res.body?.errors?.[0]?.extensions?.code).toBe('string');
+      expect(res.text).not.toMatch(/node_modules|<html/i);
+    });
+  });
+
   it('answers a failing Express route with a masked JSON 500 and an error id', async () => {
     const res = await s.request({ path: '/boom' });
     expect(res.status).toBe(500);
