@@ -3,6 +3,7 @@ import { createPrincipal } from '@bulwark/core';
 import { DEMO_USERS, GATEWAY_LIMITS, createDevIssuer, startStack } from '@bulwark/example-gateway';
 import type { RunningStack } from '@bulwark/example-gateway';
 import { PRINCIPAL_HEADER, createPrincipalSigner } from '@bulwark/gateway';
+import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GraphQLBody } from './support/http.js';
 
@@ -110,6 +111,13 @@ describe('field rules at the gateway', () => {
     expect(requests()).toEqual(before);
     const admin = await gql('{ products(first: 1) { name stock } }', tokens.carol);
     expect(admin.body.data).toEqual({ products: [{ name: 'Keyboard', stock: 12 }] });
+  });
+
+  it("answers an authenticated response with no-store and the HTTP layer's headers", async () => {
+    const res = await post({ query: '{ me { name } }' }, tokens.alice);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('refuses an invalid token at the edge, and lets anonymous callers read public fields only', async () => {
@@ -404,6 +412,17 @@ describe('introspection', () => {
     const admin = await gql(query, tokens.carol);
     expect(admin.body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
     expect(requests()).toEqual(before);
+  });
+
+  it("lets an admin run a client's full introspection query: it costs nothing and its depth is not counted", async () => {
+    const res = await gql(getIntrospectionQuery(), tokens.carol);
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.extensions?.['cost']).toMatchObject({ requestedQueryCost: 0 });
+    const types = (res.body.data?.['__schema'] as { types: { name: string }[] }).types;
+    expect(types.map((t) => t.name)).toEqual(expect.arrayContaining(['User', 'Order', 'Product']));
+    // The API schema: no join__ or link__ machinery, no rule directive.
+    expect(res.text).not.toMatch(/join__|link__|requiresScopes/);
   });
 
   it('strips suggestions from validation errors', async () => {

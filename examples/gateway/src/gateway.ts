@@ -71,20 +71,17 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: silent,
-    // Bulwark decides who may introspect; Apollo's switch would refuse admins too.
-    introspection: true,
-    includeStacktraceInErrorResponses: false,
-    validationRules: security.validationRules,
-    parseOptions: security.parseOptions,
-    formatError: security.formatError,
-    plugins: [...security.plugins, ApolloServerPluginDrainHttpServer({ httpServer })],
+    ...security.apollo,
+    plugins: [...security.apollo.plugins, ApolloServerPluginDrainHttpServer({ httpServer })],
   });
   await apollo.start();
   app.use(
     '/graphql',
-    express.json({ limit: '100kb' }),
+    ...security.express,
     expressMiddleware(apollo, { context: security.context }),
   );
+  app.use(security.notFound);
+  app.use(security.errorHandler);
   await new Promise<void>((resolve) => httpServer.listen(port, host, resolve));
   const address = httpServer.address() as AddressInfo;
   return {

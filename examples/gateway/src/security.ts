@@ -1,46 +1,39 @@
-// Every Bulwark feature the gateway composes, in one place. When `@bulwark/preset` lands,
-// this module becomes `bulwark({ ... })` plus the supergraph bridge.
+// Every Bulwark protection the gateway runs, in one place: the preset (`bulwark()`) for the
+// client-facing side, and the supergraph bridge for the field rules and costs that the
+// supergraph carries and the gateway's API schema lacks.
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
 import { createAuthz } from '@bulwark/authz';
 import type { Authz } from '@bulwark/authz';
 import { hasRole } from '@bulwark/core';
-import type { AuthContext, OnSecurityEvent, Principal } from '@bulwark/core';
+import type { OnSecurityEvent, Principal } from '@bulwark/core';
 import { supergraphBridgePlugin } from '@bulwark/gateway';
-import { introspectionPlugin, withoutSuggestions } from '@bulwark/introspection';
-import { createJwtAuth } from '@bulwark/jwt';
 import type { JwtAuthOptions } from '@bulwark/jwt';
-import { createLimits } from '@bulwark/limits';
-import type { LimitsOptions } from '@bulwark/limits';
-import { createMasking } from '@bulwark/masking';
-import type { FormatError, MaskingOptions } from '@bulwark/masking';
-import {
-  MemoryRateLimitStore,
-  createClientIpResolver,
-  createRateLimiter,
-  rateLimitPlugin,
-} from '@bulwark/rate-limit';
+import { bulwark } from '@bulwark/preset';
+import type {
+  BulwarkApolloOptions,
+  ContextArgument,
+  PresetLimitsOptions,
+  PresetMaskingOptions,
+  SecurityContext,
+} from '@bulwark/preset';
 import type {
   CostBudgetOptions,
   RateLimitRule,
   RateLimiter,
   TrustProxy,
 } from '@bulwark/rate-limit';
-import type { ParseOptions, ValidationRule } from 'graphql';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { policies } from './policies.js';
 
-/** The gateway's request context. */
-export interface GatewayContext extends BaseContext {
-  readonly auth: AuthContext;
-  readonly clientIp: string | undefined;
-}
+/** The gateway's request context: the principal and the client address, set by the preset. */
+export type GatewayContext = SecurityContext;
 
 /** What the gateway's security is configured with. */
 export interface GatewaySecurityConfig {
   /** Token verification at the edge (issuer, audience, algorithms, keys). Required. */
   jwt: JwtAuthOptions;
   /** Limits on the client operation. @default GATEWAY_LIMITS */
-  limits?: LimitsOptions;
+  limits?: PresetLimitsOptions;
   /** Rate-limit rules on the API schema's coordinates. @default GATEWAY_RATE_LIMIT_RULES */
   rateLimitRules?: readonly RateLimitRule[];
   /** Cost budget per principal; `false` for none. @default GATEWAY_BUDGET */
@@ -50,15 +43,15 @@ export interface GatewaySecurityConfig {
   /** Who may introspect. @default admins */
   allowIntrospection?: (principal: Principal | null) => boolean;
   /** Masking options. @default {} (generic message and errorId for anything unexpected) */
-  masking?: MaskingOptions;
+  masking?: PresetMaskingOptions;
   /** The clock of the rate limiter. @default Date.now */
   now?: () => number;
-  /** Receives every security event of every feature. */
+  /** Receives every security event of every protection. */
   onEvent?: OnSecurityEvent;
 }
 
 /** The gateway's limits: a client operation is priced with the subgraphs' `@listSize`. */
-export const GATEWAY_LIMITS: LimitsOptions = Object.freeze({
+export const GATEWAY_LIMITS: PresetLimitsOptions = Object.freeze({
   maxDepth: 10,
   maxAliases: 15,
   maxCost: 5000,
@@ -78,58 +71,64 @@ export const GATEWAY_BUDGET: CostBudgetOptions = Object.freeze({
   by: 'principal',
 });
 
-/** What to spread into `new ApolloServer({ gateway, ... })`, and the context function. */
+/** What the gateway spreads into Apollo Server and mounts on Express. */
 export interface GatewaySecurity {
-  readonly plugins: ApolloServerPlugin<GatewayContext>[];
-  readonly validationRules: ValidationRule[];
-  readonly parseOptions: ParseOptions;
-  readonly formatError: FormatError;
+  /** Spread into `new ApolloServer({ gateway, ...security.apollo })`: the bridge comes first. */
+  readonly apollo: BulwarkApolloOptions;
   /** The context function for `expressMiddleware`: verifies the token, records the client IP. */
-  readonly context: (arg: ExpressContextFunctionArgument) => Promise<GatewayContext>;
+  readonly context: (arg: ContextArgument) => Promise<GatewayContext>;
+  /** Express middleware before `expressMiddleware`: headers, CORS, body limit, batch limits. */
+  readonly express: RequestHandler[];
+  /** Coded JSON for malformed requests; mount after the routes. */
+  readonly errorHandler: ErrorRequestHandler;
+  /** A JSON 404; mount after the routes. */
+  readonly notFound: RequestHandler;
+  /** Field authorization of the gateway (the bridge's). */
   readonly authz: Authz;
-  readonly limiter: RateLimiter<GatewayContext>;
+  /** The rate limiter. */
+  readonly limiter: RateLimiter | undefined;
 }
 
 /**
- * Composes the features at the gateway: JWT verification at the edge, the supergraph bridge
- * (field rules and cost read from the supergraph, checked before planning), limits and cost on
- * the client operation, rate limits and a budget, introspection for admins, masking of
- * subgraph errors and suggestion stripping.
+ * Composes the protections at the gateway: `bulwark()` verifies the token at the edge, limits
+ * and prices the client operation, rate-limits it and charges a budget, lets admins introspect,
+ * masks subgraph errors, strips suggestions and guards the HTTP layer; the supergraph bridge
+ * registers the supergraph's rules and costs on the API schema and checks the field rules
+ * before the query plan runs.
  */
 export function createGatewaySecurity(config: GatewaySecurityConfig): GatewaySecurity {
-  const { onEvent } = config;
-  const jwt = createJwtAuth({ mode: 'optional', ...config.jwt, onEvent });
-  const authz = createAuthz<GatewayContext>({ defaultPolicy: 'deny', policies, onEvent });
-  const limits = createLimits({ ...(config.limits ?? GATEWAY_LIMITS), onEvent });
-  const limiter = createRateLimiter<GatewayContext>({
-    store: new MemoryRateLimitStore({ max: 100_000 }),
-    rules: config.rateLimitRules ?? GATEWAY_RATE_LIMIT_RULES,
-    ...(config.budget === false ? {} : { budget: config.budget ?? GATEWAY_BUDGET }),
-    getClientIp: (context) => context.clientIp,
-    ...(config.now ? { now: config.now } : {}),
-    onEvent,
-  });
-  const masking = createMasking<GatewayContext>({ ...config.masking, onEvent });
   const allow = config.allowIntrospection ?? ((p: Principal | null) => hasRole(p, 'admin'));
-  const clientIp = createClientIpResolver({ trustProxy: config.trustProxy ?? false });
-  const context = jwt.context((arg: ExpressContextFunctionArgument) => ({
-    clientIp: clientIp(arg.req),
-  }));
-  return {
-    plugins: [
-      // First: it registers the supergraph's metadata that the limits and budget read.
-      supergraphBridgePlugin<GatewayContext>({ authz, onEvent }),
-      jwt.plugin(),
-      ...limits.plugins,
-      rateLimitPlugin(limiter),
-      introspectionPlugin({ allow, onEvent }),
-      masking.plugin,
-    ],
-    validationRules: [...limits.validationRules],
-    parseOptions: limits.parseOptions,
-    formatError: withoutSuggestions(masking.formatError),
-    context,
+  const security = bulwark({
+    auth: { type: 'jwt', mode: 'optional', ...config.jwt },
+    // The preset's authz plugin needs a schema it wrapped; a gateway's schema comes from the
+    // supergraph, so field authorization runs in the bridge below.
+    authz: false,
+    limits: config.limits ?? GATEWAY_LIMITS,
+    rateLimit: {
+      rules: config.rateLimitRules ?? GATEWAY_RATE_LIMIT_RULES,
+      ...(config.budget === false ? {} : { budget: config.budget ?? GATEWAY_BUDGET }),
+      ...(config.now ? { now: config.now } : {}),
+    },
+    introspection: { allow: (principal) => allow(principal) },
+    masking: config.masking ?? {},
+    http: { trustProxy: config.trustProxy ?? false },
+    ...(config.onEvent ? { onEvent: config.onEvent } : {}),
+  });
+  const authz = createAuthz({ defaultPolicy: 'deny', policies, onEvent: security.events });
+  const bridge = supergraphBridgePlugin({
     authz,
-    limiter,
+    // Admins may introspect: the introspection query must not trip the cost limit.
+    introspectionCost: 'free',
+    onEvent: security.events,
+  });
+  const apollo = security.apollo;
+  return {
+    apollo: { ...apollo, plugins: [bridge as ApolloServerPlugin<BaseContext>, ...apollo.plugins] },
+    context: security.context(),
+    express: security.express,
+    errorHandler: security.errorHandler,
+    notFound: security.notFound,
+    authz,
+    limiter: security.limiter,
   };
 }

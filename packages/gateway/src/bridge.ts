@@ -5,10 +5,11 @@ import {
   assertFunction,
   assertKnownKeys,
   assertObject,
+  assertOneOf,
   emitEvent,
   setCostMetadata,
 } from '@bulwark/core';
-import type { OnSecurityEvent } from '@bulwark/core';
+import type { CostMetadata, OnSecurityEvent } from '@bulwark/core';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import { readSupergraphMetadata } from './metadata.js';
@@ -23,6 +24,13 @@ export interface SupergraphBridgeOptions {
    * field rules is a choice to make explicitly.
    */
   authz: Authz | false;
+  /**
+   * What introspection fields cost: `'free'` where some principals may introspect (the standard
+   * introspection query costs about 15,000 under the default list size, and would exceed any
+   * sensible `maxCost`; graphql-js bounds nesting inside introspection), `'counted'` otherwise.
+   * @default 'counted'
+   */
+  introspectionCost?: 'counted' | 'free';
   /** Receives a warning when a supergraph cannot be read, and each refused request. @default undefined */
   onEvent?: OnSecurityEvent;
 }
@@ -38,7 +46,18 @@ type BridgeState =
     }
   | { readonly ok: false; readonly reason: string };
 
-const KNOWN = ['authz', 'onEvent'] as const;
+const KNOWN = ['authz', 'introspectionCost', 'onEvent'] as const;
+
+/** Cost metadata under which the introspection types (`__Type`, `__Field`, ...) weigh nothing. */
+function withFreeIntrospection(base: CostMetadata): CostMetadata {
+  return {
+    fieldCost: (t, f) => base.fieldCost(t, f),
+    typeCost: (t) => (t.startsWith('__') ? 0 : base.typeCost(t)),
+    argumentCost: (t, f, a) => base.argumentCost(t, f, a),
+    inputFieldCost: (t, f) => base.inputFieldCost(t, f),
+    listSize: (t, f) => base.listSize(t, f),
+  };
+}
 
 /**
  * The supergraph bridge: an Apollo Server 5 plugin for a server built on `@apollo/gateway`.
@@ -66,6 +85,8 @@ export function supergraphBridgePlugin<TContext extends BaseContext = BaseContex
   assertObject('options', options);
   assertKnownKeys('supergraph bridge options', options, KNOWN);
   const { authz, onEvent } = options;
+  const introspectionCost = options.introspectionCost ?? 'counted';
+  assertOneOf('introspectionCost', introspectionCost, ['counted', 'free'] as const);
   if (authz !== false) {
     if (authz === null || typeof authz !== 'object' || typeof authz.authorize !== 'function')
       throw new TypeError('`authz` must come from createAuthz() of @bulwark/authz, or be false.');
@@ -86,7 +107,10 @@ export function supergraphBridgePlugin<TContext extends BaseContext = BaseContex
     try {
       const metadata = readSupergraphMetadata(sdl);
       setAuthzMetadata(apiSchema, metadata.authz);
-      setCostMetadata(apiSchema, metadata.cost);
+      setCostMetadata(
+        apiSchema,
+        introspectionCost === 'free' ? withFreeIntrospection(metadata.cost) : metadata.cost,
+      );
       // The rule table is built (and checked: unknown policies, malformed rules) now, once.
       const checked = authz === false ? null : authz.wrapSchema(apiSchema);
       return { ok: true, metadata, checked };

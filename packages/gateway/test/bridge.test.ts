@@ -131,6 +131,9 @@ describe('options', () => {
     expect(() => supergraphBridgePlugin({ authz: false, onEvnt: () => {} } as never)).toThrow(
       /unknown option "onEvnt"/,
     );
+    expect(() =>
+      supergraphBridgePlugin({ authz: false, introspectionCost: 'none' as never }),
+    ).toThrow(new TypeError('`introspectionCost` must be one of "counted", "free", got "none".'));
   });
 });
 
@@ -220,6 +223,31 @@ describe('without authz', () => {
     expect(res.status).toBe(200);
     expect(res.body.extensions).toEqual({ cost: { requestedQueryCost: 0, maximumQueryCost: 50 } });
   });
+});
+
+describe('introspection cost', () => {
+  const query = '{ __schema { types { name fields { name type { name } } } } }';
+  for (const [introspectionCost, expected] of [
+    ['counted', 400],
+    ['free', 200],
+  ] as const)
+    it(`is ${introspectionCost} as configured`, async () => {
+      const h = await startGateway({ authz: false, introspectionCost });
+      try {
+        const res = await h.server.post({ query });
+        expect(res.status).toBe(expected);
+        if (expected === 200)
+          expect(res.body.extensions).toEqual({
+            cost: { requestedQueryCost: 0, maximumQueryCost: 50 },
+          });
+        else
+          expect(res.body.errors?.[0]?.extensions?.['validationErrorCode']).toBe(
+            'COST_LIMIT_EXCEEDED',
+          );
+      } finally {
+        await h.server.stop();
+      }
+    });
 });
 
 describe('on a server without a gateway', () => {
