@@ -3,6 +3,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_USERS, createDevIssuer } from './dev-issuer.js';
 import { startGateway, supergraphFromFile } from './gateway.js';
@@ -13,6 +14,10 @@ const port = Number(process.env['PORT'] ?? 4000);
 const host = process.env['HOST'] ?? '127.0.0.1';
 // Shared by the gateway and the subgraphs it starts; set GATEWAY_SECRET to run them apart.
 const secret = process.env['GATEWAY_SECRET'] ?? randomBytes(32).toString('base64url');
+// The supergraph file, watched: edit it (or recompose into it) and the gateway reloads.
+const supergraphFile = process.env['SUPERGRAPH']
+  ? resolve(process.env['SUPERGRAPH'])
+  : SUPERGRAPH_FILE;
 const children: ChildProcess[] = [];
 
 function startChild(name: SubgraphName): Promise<string> {
@@ -39,7 +44,7 @@ try {
     host,
     secret,
     subgraphUrls: { accounts, orders },
-    supergraph: supergraphFromFile(SUPERGRAPH_FILE, {
+    supergraph: supergraphFromFile(supergraphFile, {
       onError: (error) => console.error('Supergraph update refused:', error),
     }),
     security: {
@@ -50,6 +55,7 @@ try {
   console.log(`Bulwark example gateway ready at ${gateway.url}`);
   console.log(`  accounts subgraph: ${accounts} (refuses requests not signed by the gateway)`);
   console.log(`  orders subgraph:   ${orders}`);
+  console.log(`  supergraph:        ${supergraphFile} (watched)`);
   console.log('Demo tokens (valid 1 hour):');
   for (const [name, claims] of Object.entries(DEMO_USERS))
     console.log(`  export ${name.toUpperCase()}=${await issuer.issue(claims)}`);
