@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { AUTHZ_DIRECTIVES_SDL, objectPolicy, requestPolicy } from '@bulwark/authz';
 import {
@@ -441,6 +443,35 @@ describe('preset context guard', () => {
       expect(res.body.data).toBeUndefined();
       expect(res.body.errors?.[0]?.message).toBe('An unexpected error occurred.');
       expect(r.events.map((e) => e.code)).toContain('PRESET_CONTEXT_MISSING');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('lets executeOperation through with a context from security.context()', async () => {
+    const security = bulwark({ auth: false, authz: false });
+    const server = new ApolloServer({
+      schema: makeExecutableSchema({
+        typeDefs: 'type Query { ip: String }',
+        resolvers: {
+          Query: { ip: (_: unknown, __: unknown, c: { clientIp?: string }) => c.clientIp },
+        },
+      }),
+      ...security.apollo,
+    });
+    await server.start();
+    try {
+      const req = {
+        headers: {},
+        socket: { remoteAddress: '192.0.2.1' },
+      } as unknown as IncomingMessage;
+      const res = await server.executeOperation(
+        { query: '{ ip }' },
+        { contextValue: await security.context()({ req }) },
+      );
+      expect(res.body.kind === 'single' && res.body.singleResult).toEqual({
+        data: { ip: '192.0.2.1' },
+      });
     } finally {
       await server.stop();
     }
