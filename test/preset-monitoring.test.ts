@@ -295,3 +295,43 @@ describe('monitoring adapters on their own (no preset)', () => {
     );
   });
 });
+
+describe('request log of an HTTP batch', () => {
+  it('writes one line for the HTTP request, listing each operation', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ base: null }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const security = bulwark({
+      auth: false,
+      authz: false,
+      http: { batching: { maxBatchSize: 5 } },
+      monitoring: { logger, logVariables: true, now: () => 0 },
+    });
+    const s = await startPresetServer(
+      security,
+      makeExecutableSchema({
+        typeDefs: 'type Query { a(token: String): Int }',
+        resolvers: { Query: { a: () => 1 } },
+      }),
+    );
+    try {
+      const res = await s.post([
+        { query: 'query One { a }' },
+        { query: 'query Two($t: String) { a(token: $t) }', variables: { t: 'opaque-secret' } },
+      ]);
+      expect(res.status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+    const requests = lines.filter((l) => l['bulwark'] === 'request');
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({
+      status: 200,
+      errorCodes: [],
+      operations: [
+        { operationName: 'One', operationType: 'query' },
+        { operationName: 'Two', operationType: 'query', variables: { t: '[REDACTED]' } },
+      ],
+    });
+    expect(JSON.stringify(lines)).not.toContain('opaque-secret');
+  });
+});
