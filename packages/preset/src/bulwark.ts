@@ -1,12 +1,10 @@
-import type { IncomingMessage } from 'node:http';
 import {
-  assertFunction,
   combineEventHandlers,
   getCostMetadata,
   schemaCostMetadata,
   setCostMetadata,
 } from '@bulwark/core';
-import type { CostMetadata, OnSecurityEvent } from '@bulwark/core';
+import type { OnSecurityEvent } from '@bulwark/core';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { authzPlugin, createAuthz } from '@bulwark/authz';
@@ -17,8 +15,7 @@ import {
   introspectionPlugin,
   withoutSuggestions,
 } from '@bulwark/introspection';
-import { createJwtAuth } from '@bulwark/jwt';
-import type { JwtAuth, JwtAuthOptions } from '@bulwark/jwt';
+import type { JwtAuth } from '@bulwark/jwt';
 import { createLimits } from '@bulwark/limits';
 import type { Limits } from '@bulwark/limits';
 import { createMasking } from '@bulwark/masking';
@@ -39,14 +36,16 @@ import type {
   ValidationRule,
 } from 'graphql';
 import type { BulwarkConfig } from './config.js';
-import { createContextFactory, customAuthenticate } from './context.js';
-import type { Authenticate, ContextFactory } from './context.js';
+import { createContextFactory } from './context.js';
+import type { ContextFactory } from './context.js';
 import { createHttpLayer } from './http.js';
 import type { HttpLayer } from './http.js';
 import { pinoEvents } from './monitoring/pino.js';
 import { prometheusEvents } from './monitoring/prometheus.js';
 import { createRequestMonitor } from './monitoring/requests.js';
 import type { RequestMonitor } from './monitoring/requests.js';
+import { createAuthentication, section } from './auth.js';
+import { INTROSPECTION_FIELDS, withFreeIntrospection } from './introspection.js';
 import { BULWARK_DEFAULTS, assertNoReserved, resolvePresetOptions } from './options.js';
 import type { ResolvedPresetOptions } from './options.js';
 import { contextGuardPlugin, noStorePlugin } from './plugins.js';
@@ -138,82 +137,6 @@ export interface Bulwark {
   readonly limits: Limits | undefined;
   /** The preset's resolved settings. */
   readonly options: ResolvedPresetOptions;
-}
-
-const INTROSPECTION_FIELDS = Object.freeze(['__schema', '__type']);
-
-const FREE_INTROSPECTION = new WeakSet<CostMetadata>();
-
-/**
- * Cost metadata under which introspection costs nothing: the standard introspection query costs
- * about 15,000 under the default list size. Nesting inside introspection is bounded by
- * graphql-js's `MaxIntrospectionDepthRule`, which Apollo Server runs with the specified rules.
- */
-function withFreeIntrospection(base: CostMetadata): CostMetadata {
-  if (FREE_INTROSPECTION.has(base)) return base;
-  const free: CostMetadata = {
-    fieldCost: (type, field) => base.fieldCost(type, field),
-    typeCost: (type) => (type.startsWith('__') ? 0 : base.typeCost(type)),
-    argumentCost: (type, field, arg) => base.argumentCost(type, field, arg),
-    inputFieldCost: (type, field) => base.inputFieldCost(type, field),
-    listSize: (type, field) => base.listSize(type, field),
-  };
-  FREE_INTROSPECTION.add(free);
-  return free;
-}
-
-/** Runs a feature's constructor, naming the section in its `TypeError`s. */
-function section<T>(name: string, make: () => T): T {
-  try {
-    return make();
-  } catch (error) {
-    if (error instanceof TypeError && !error.message.startsWith(`\`${name}`)) {
-      throw new TypeError(`In \`${name}\`: ${error.message}`, { cause: error });
-    }
-    throw error;
-  }
-}
-
-function createAuthentication(
-  config: BulwarkConfig<never>,
-  events: OnSecurityEvent | undefined,
-): { authenticate: Authenticate; jwt: JwtAuth | undefined } {
-  const auth = config.auth as unknown;
-  if (auth === false) return { authenticate: async () => null, jwt: undefined };
-  if (auth === null || typeof auth !== 'object' || Array.isArray(auth)) {
-    throw new TypeError(
-      "`auth` must be { type: 'jwt', ... }, { type: 'custom', authenticate } or false.",
-    );
-  }
-  const type = (auth as { type?: unknown }).type;
-  if (type === 'custom') {
-    const { authenticate, ...rest } = auth as { type: 'custom'; authenticate: unknown };
-    const extra = Object.keys(rest).filter((k) => k !== 'type');
-    if (extra.length > 0) {
-      throw new TypeError(
-        `\`auth\` has an unknown option ${JSON.stringify(extra[0])}; known options: type, authenticate.`,
-      );
-    }
-    assertFunction('auth.authenticate', authenticate);
-    return {
-      authenticate: customAuthenticate(
-        authenticate as Parameters<typeof customAuthenticate>[0],
-        events,
-      ),
-      jwt: undefined,
-    };
-  }
-  if (type !== 'jwt') {
-    throw new TypeError(
-      `\`auth.type\` must be "jwt" or "custom", got ${JSON.stringify(type) ?? String(type)}.`,
-    );
-  }
-  assertNoReserved('auth', auth);
-  const { type: _type, ...options } = auth as { type: 'jwt' } & Record<string, unknown>;
-  const jwt = section('auth', () =>
-    createJwtAuth({ ...(options as unknown as JwtAuthOptions), onEvent: events }),
-  );
-  return { authenticate: (req: IncomingMessage) => jwt.authenticate(req), jwt };
 }
 
 /**
