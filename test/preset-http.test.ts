@@ -177,7 +177,7 @@ describe('preset HTTP defaults', () => {
     expect(res.status).toBe(415);
     expect(res.body.errors[0]).toEqual({
       message: 'The content encoding of the request body is not supported.',
-      extensions: { code: 'BAD_REQUEST' },
+      extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
     });
   });
 

@@ -43,8 +43,14 @@ export const ERROR_CODES = {
   INTROSPECTION_DISABLED: { status: 403 },
   /** Too many requests or too much cost in the window; also a jailed identity. */
   RATE_LIMITED: { status: 429 },
+  /** The HTTP request could not be read (malformed JSON, a bad request line or header). */
+  BAD_REQUEST: { status: 400 },
+  /** The path serves nothing. */
+  NOT_FOUND: { status: 404 },
   /** The request body is larger than allowed. */
   PAYLOAD_TOO_LARGE: { status: 413 },
+  /** The request body's content encoding or charset is not supported. */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   /** A security dependency (rate-limit store, key server) is unavailable and the policy is to fail closed. */
   SERVICE_UNAVAILABLE: { status: 503 },
   /** Anything unexpected, masked: the client gets a generic message and an error id. */

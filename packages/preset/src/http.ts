@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { emitEvent } from '@bulwark/core';
-import type { OnSecurityEvent } from '@bulwark/core';
+import type { ErrorCode, OnSecurityEvent } from '@bulwark/core';
 import { checkBatchSize, checkSource } from '@bulwark/limits';
 import type { ResolvedLimitsOptions } from '@bulwark/limits';
 import cors from 'cors';
@@ -42,7 +42,7 @@ type Next = (error?: unknown) => void;
 export function sendJsonError(
   res: ServerResponse,
   status: number,
-  code: string,
+  code: ErrorCode,
   message: string,
   extensions: Record<string, unknown> = {},
 ): void {
@@ -55,7 +55,7 @@ export function sendJsonError(
 /** The client-facing form of an error thrown while reading a request. */
 export interface HttpRefusal {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 
@@ -78,13 +78,13 @@ export function refusalOf(error: unknown, bodyLimit: number): HttpRefusal | unde
     case 'encoding.unsupported':
       return {
         status: 415,
-        code: 'BAD_REQUEST',
+        code: 'UNSUPPORTED_MEDIA_TYPE',
         message: 'The content encoding of the request body is not supported.',
       };
     case 'charset.unsupported':
       return {
         status: 415,
-        code: 'BAD_REQUEST',
+        code: 'UNSUPPORTED_MEDIA_TYPE',
         message: 'The charset of the request body is not supported.',
       };
     default:
