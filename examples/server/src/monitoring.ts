@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import pino from 'pino';
 import type { DestinationStream, Logger, LevelWithSilent } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { REDACTED } from '@bulwark/preset';
 
 /**
  * The logger and the metrics registry the example gives the preset (`monitoring: { logger,
@@ -41,7 +42,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       level: options.level ?? 'info',
       base: { service: 'bulwark-example' },
-      redact: { paths: [...REDACTED_PATHS], censor: '[Redacted]' },
+      redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
       formatters: { level: (label) => ({ level: label }) },
     },
     options.destination ?? pino.destination({ sync: false }),
