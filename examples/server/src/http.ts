@@ -1,5 +1,4 @@
 import type { RequestHandler } from 'express';
-import { sendJsonError } from '@bulwark/preset';
 
 /**
  * What the example adds to the preset's Express layer.
@@ -24,12 +23,20 @@ export function noPersistedQueries(): RequestHandler {
     const search = (req.query as Record<string, unknown>)['extensions'];
     const inQuery = typeof search === 'string' && search.includes('persistedQuery');
     if (inBody || inQuery) {
-      sendJsonError(
-        res,
-        400,
-        'PERSISTED_QUERY_NOT_SUPPORTED',
-        'Persisted queries are not supported.',
-      );
+      // Apollo Server's own code for it (not one of Bulwark's), with a 4xx status.
+      res
+        .status(400)
+        .type('application/json')
+        .send(
+          JSON.stringify({
+            errors: [
+              {
+                message: 'Persisted queries are not supported.',
+                extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' },
+              },
+            ],
+          }),
+        );
       return;
     }
     next();
