@@ -3,6 +3,8 @@ export type { DemoAccount, RunningServer } from './server.js';
 export { DEFAULT_BUDGET, DEFAULT_LIMITS, DEFAULT_RULES, resolveConfig } from './config.js';
 export type { ResolvedConfig, ServerConfig } from './config.js';
 export { ConfigError, configFromEnv } from './env.js';
+export { runCli, startupMessage } from './cli.js';
+export type { CliIo } from './cli.js';
 export { ShopData, connection } from './data.js';
 export { shopResolvers } from './resolvers.js';
 export type { ShopContext, ShopServices } from './resolvers.js';
