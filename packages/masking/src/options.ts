@@ -11,11 +11,20 @@ import {
 } from '@bulwark/core';
 import type { OnSecurityEvent, PrincipalAccessor } from '@bulwark/core';
 
+const HTTP_ONLY_OR_INTERNAL: ReadonlySet<string> = new Set([
+  'INTERNAL_SERVER_ERROR',
+  'NOT_FOUND',
+  'UNSUPPORTED_MEDIA_TYPE',
+]);
+
 /**
  * Codes of errors that reach the client as they are (message, locations, path, extensions),
  * when the error is a `GraphQLError` whose message was not taken from an unexpected error:
- * Apollo Server's client-error codes and every Bulwark code except `INTERNAL_SERVER_ERROR`
- * (so a subgraph's `FORBIDDEN` passes a gateway).
+ * Apollo Server's client-error codes and every Bulwark code a GraphQL response can carry (so a
+ * subgraph's `FORBIDDEN` passes a gateway). Not `INTERNAL_SERVER_ERROR`, and not the codes the
+ * preset answers at the HTTP layer only (`NOT_FOUND`, `UNSUPPORTED_MEDIA_TYPE`): an
+ * application error that happens to use one of those is not Bulwark's and stays masked unless
+ * you list it in `safeErrorCodes`.
  */
 export const DEFAULT_SAFE_ERROR_CODES: readonly string[] = Object.freeze([
   'GRAPHQL_PARSE_FAILED',
@@ -25,7 +34,7 @@ export const DEFAULT_SAFE_ERROR_CODES: readonly string[] = Object.freeze([
   'OPERATION_RESOLUTION_FAILURE',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
-  ...ERROR_CODE_LIST.filter((code) => code !== 'INTERNAL_SERVER_ERROR'),
+  ...ERROR_CODE_LIST.filter((code) => !HTTP_ONLY_OR_INTERNAL.has(code)),
 ]);
 
 /** Options of {@link createMasking}. */
