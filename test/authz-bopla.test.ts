@@ -348,3 +348,32 @@ describe('defaultPolicy deny', () => {
     expect(signedIn.status).toBe(200);
   });
 });
+
+describe('operation resolution', () => {
+  it('leaves a document with several operations and no name to Apollo: 400, nothing run', async () => {
+    const res = await post(
+      'query A { user(id: "u2") { email } } query B { user(id: "u3") { email } }',
+      'u1',
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      {
+        message: 'Must provide operation name if query contains multiple operations.',
+        extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+      },
+    ]);
+    expect(spy).toEqual([]);
+  });
+
+  it('checks the named one when a name is given', async () => {
+    const res = await server.post(
+      {
+        query: 'query A { accounts { ... on Admin { email } } } query B { __typename }',
+        operationName: 'A',
+      },
+      { 'x-user': 'u1' },
+    );
+    expect(res.status).toBe(403);
+    expect(spy).toEqual([]);
+  });
+});

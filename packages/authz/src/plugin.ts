@@ -23,6 +23,9 @@ export function authzPlugin<TContext extends BaseContext = BaseContext>(
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
+          // No operation to run (several operations and no name, or an unknown name): Apollo
+          // answers 400 OPERATION_RESOLUTION_FAILURE and graphql-js runs nothing.
+          if (!rc.operation) return;
           const result = await authz.authorize({
             schema: rc.schema,
             document: rc.document,
