@@ -135,7 +135,7 @@ describe('JSON logs', () => {
     expect(lines[4]).toMatchObject({ subject: 'u2', operationType: 'query', status: 200 });
     expect(lines[7]).toMatchObject({ status: 401, errorCodes: ['UNAUTHENTICATED'] });
     const failure = t.logs.find((l) => l['code'] === 'LOGIN_FAILED');
-    expect(failure).toMatchObject({ subject: 'u3', outcome: 'rejected', source: 'jwt' });
+    expect(failure).toMatchObject({ subject: 'u3', outcome: 'rejected', source: 'app' });
   });
 });
 
@@ -167,7 +167,10 @@ describe('Prometheus metrics', () => {
     );
     expect(metrics).toMatch(/^bulwark_authentication_failures_total\{reason="TOKEN_REVOKED"\} 1$/m);
     expect(metrics).toMatch(
-      /^bulwark_security_events_total\{source="jwt",outcome="rejected",code="LOGIN_FAILED"\} [1-9]\d*$/m,
+      /^bulwark_security_events_total\{source="app",outcome="rejected",code="LOGIN_FAILED"\} [1-9]\d*$/m,
+    );
+    expect(metrics).toMatch(
+      /^bulwark_authentication_failures_total\{reason="LOGIN_FAILED"\} [1-9]\d*$/m,
     );
     expect(metrics).toMatch(
       /^bulwark_graphql_request_duration_seconds_bucket\{le="0\.1",operation_type="mutation",status="200"\} \d+$/m,

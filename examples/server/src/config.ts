@@ -1,10 +1,17 @@
-import type { ApolloServerOptions, BaseContext } from '@apollo/server';
+import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ValidationRule } from 'graphql';
 import type { LimitsOptions } from '@bulwark/limits';
 import { hasRole } from '@bulwark/core';
 import type { OnSecurityEvent, Principal } from '@bulwark/core';
 import type { CostBudgetOptions, RateLimitRule, TrustProxy } from '@bulwark/rate-limit';
 import type { LoggerOptions } from './monitoring.js';
 import type { Protections } from './security.js';
+
+/** Apollo plugins and validation rules added after the preset's. */
+export interface ExtraApollo {
+  plugins?: readonly ApolloServerPlugin<BaseContext>[];
+  validationRules?: readonly ValidationRule[];
+}
 
 /** Configuration of the example server. Every field is optional; defaults are secure. */
 export interface ServerConfig {
@@ -61,6 +68,12 @@ export interface ServerConfig {
   onEvent?: OnSecurityEvent;
   /** Apollo Server's document store (parsed and validated documents), passed through. */
   documentStore?: ApolloServerOptions<BaseContext>['documentStore'];
+  /**
+   * More Apollo plugins and validation rules, appended to the preset's: for comparison runs that
+   * put another protection layer on the bare server (the benchmark's GraphQL Armor variant).
+   * @default none
+   */
+  apollo?: ExtraApollo;
   /** The clock, ms since the epoch (rate-limit windows, token times). @default Date.now */
   now?: () => number;
 }
@@ -116,6 +129,7 @@ export interface ResolvedConfig {
   metrics: { port: number; host: string } | false;
   onEvent: OnSecurityEvent | undefined;
   documentStore: ApolloServerOptions<BaseContext>['documentStore'] | undefined;
+  apollo: ExtraApollo;
   now: () => number;
 }
 
@@ -180,6 +194,7 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     metrics: metrics === false ? false : { port: metrics.port, host: metrics.host ?? '127.0.0.1' },
     onEvent: c.onEvent,
     documentStore: c.documentStore,
+    apollo: c.apollo ?? {},
     now: c.now ?? (() => Date.now()),
   };
 }

@@ -277,7 +277,7 @@ export function shopResolvers() {
       if (!account || !valid) {
         await ctx.services.reportFailure?.(ctx, info);
         emitEvent(ctx.services.onEvent, {
-          source: 'jwt',
+          source: 'app',
           outcome: 'rejected',
           code: 'LOGIN_FAILED',
           reason: account ? 'Wrong password.' : 'No account has this email.',
@@ -296,7 +296,7 @@ export function shopResolvers() {
           : await ctx.services.tokens.refresh(token, (id) => ctx.data.account(id));
       if (!result.ok) {
         emitEvent(ctx.services.onEvent, {
-          source: 'jwt',
+          source: 'app',
           outcome: 'rejected',
           code: result.reason === 'reused' ? 'REFRESH_TOKEN_REUSED' : 'REFRESH_TOKEN_INVALID',
           reason:
@@ -316,7 +316,7 @@ export function shopResolvers() {
       if (!principal) throw new UnauthenticatedError('The request has no valid access token.');
       await ctx.services.tokens.logout(principal);
       emitEvent(ctx.services.onEvent, {
-        source: 'jwt',
+        source: 'app',
         outcome: 'flagged',
         code: 'LOGOUT',
         reason: 'The session was ended: its tokens are revoked.',

@@ -158,7 +158,12 @@ export async function createServer(input: ServerConfig = {}): Promise<RunningSer
   const apollo = new ApolloServer<ShopContext>({
     schema: security.wrapSchema(buildShopSchema(shopResolvers())),
     ...security.apollo,
-    plugins: [...security.apollo.plugins, ApolloServerPluginDrainHttpServer({ httpServer })],
+    plugins: [
+      ...security.apollo.plugins,
+      ...(config.apollo.plugins ?? []),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+    ],
+    validationRules: [...security.apollo.validationRules, ...(config.apollo.validationRules ?? [])],
     // main.ts handles SIGINT/SIGTERM (Apollo's own handler would re-raise the signal).
     stopOnTerminationSignals: false,
     ...(config.documentStore !== undefined ? { documentStore: config.documentStore } : {}),

@@ -10,7 +10,9 @@ export type SecuritySource =
   | 'masking'
   | 'redis'
   | 'preset'
-  | 'gateway';
+  | 'gateway'
+  /** The application itself (a failed login, a reused refresh token), through the same stream. */
+  | 'app';
 
 /**
  * What happened:

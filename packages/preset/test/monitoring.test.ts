@@ -205,7 +205,9 @@ describe('prometheusEvents', () => {
       }),
     );
     onEvent(event({ outcome: 'flagged', source: 'limits', code: 'DEPTH_LIMIT_EXCEEDED' }));
+    onEvent(event({ source: 'app', code: 'LOGIN_FAILED' }));
     const text = await registry.metrics();
+    expect(text).toContain('api_authentication_failures_total{reason="LOGIN_FAILED"} 1');
     expect(text).toContain('api_authentication_failures_total{reason="TOKEN_EXPIRED"} 1');
     expect(text).toContain('api_authentication_failures_total{reason="OTHER"} 1');
     expect(text).toContain('api_rate_limit_hits_total{rule="Mutation.login"} 1');

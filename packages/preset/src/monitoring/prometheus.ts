@@ -167,7 +167,8 @@ function refusedRules(event: SecurityEvent): string[] {
  * - `bulwark_rejections_total{code, operation}`: refusals, by code and operation name;
  * - `bulwark_rate_limit_hits_total{rule}`: rate-limit refusals, per refused rule;
  * - `bulwark_authentication_failures_total{reason}`: refused credentials (`TOKEN_MISSING`,
- *   `TOKEN_INVALID`, `TOKEN_EXPIRED`, `TOKEN_REVOKED`, `OTHER`).
+ *   `TOKEN_INVALID`, `TOKEN_EXPIRED`, `TOKEN_REVOKED`, `OTHER`), and failed logins an
+ *   application reports as `LOGIN_FAILED` events (reason `LOGIN_FAILED`).
  *
  * prom-client is an optional peer: it is loaded when this function is called.
  *
@@ -218,5 +219,6 @@ export function prometheusEvents(
       for (const rule of refusedRules(event)) rateLimitHits.inc({ rule: rules.value(rule) });
     }
     if (event.code === 'UNAUTHENTICATED') authFailures.inc({ reason: authFailureReason(event) });
+    else if (event.code === 'LOGIN_FAILED') authFailures.inc({ reason: 'LOGIN_FAILED' });
   };
 }
