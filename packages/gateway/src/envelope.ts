@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import type { Hash, KeyObject } from 'node:crypto';
 
 /**
  * The internal header that carries the signed principal from the gateway to a subgraph. A
@@ -55,33 +55,57 @@ const PREFIX = 'v1.';
 const SIGNATURE_LENGTH = 43; // 32 bytes, base64url without padding
 const FORMAT = /^v1\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/;
 
+/** JSON as an array element: `undefined` (and functions) become `null`, as in an array. */
+function json(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}
+
+// Hash states after `[<query>,`, by query text: a gateway sends the same few fetches of its
+// cached plans over and over. Bounded in entries and in the length of a cached query.
+const QUERY_PREFIXES = new Map<string, Hash>();
+const MAX_QUERY_PREFIXES = 1000;
+const MAX_CACHED_QUERY_LENGTH = 16_384;
+
+function queryPrefix(query: unknown): Hash {
+  if (typeof query !== 'string' || query.length > MAX_CACHED_QUERY_LENGTH)
+    return createHash('sha256').update(`[${json(query)},`);
+  let prefix = QUERY_PREFIXES.get(query);
+  if (!prefix) {
+    prefix = createHash('sha256').update(`[${json(query)},`);
+    if (QUERY_PREFIXES.size >= MAX_QUERY_PREFIXES) QUERY_PREFIXES.clear();
+    QUERY_PREFIXES.set(query, prefix);
+  }
+  return prefix.copy();
+}
+
 /**
- * The binding of a request: SHA-256 over its query, operation name and variables as JSON. The
- * gateway hashes what it is about to send; the subgraph hashes what it parsed. JSON text is
- * stable across a parse and a serialization (key order kept, numbers and strings canonical),
- * so both sides agree. `undefined` when the request cannot be serialized.
+ * The binding of a request: SHA-256 of `[query, operationName, variables]` as JSON. The gateway
+ * hashes what it is about to send; the subgraph hashes what it parsed. JSON text is stable
+ * across a parse and a serialization (key order kept, numbers and strings canonical), so both
+ * sides agree. `undefined` when the request cannot be serialized.
  */
 export function requestBinding(request: SubgraphRequest): string | undefined {
-  let text: string;
+  let rest: string;
   try {
-    text = JSON.stringify([
-      request.query ?? null,
-      request.operationName ?? null,
-      request.variables ?? null,
-    ]);
+    rest = `${json(request.operationName ?? null)},${json(request.variables ?? null)}]`;
   } catch {
     return undefined;
   }
-  return createHash('sha256').update(text).digest('base64url');
+  return queryPrefix(request.query ?? null)
+    .update(rest)
+    .digest('base64url');
 }
 
 function mac(key: KeyObject, signedPart: string): Buffer {
   return createHmac('sha256', key).update(signedPart).digest();
 }
 
-/** Serializes and signs an envelope: `v1.<payload>.<HMAC-SHA256>`, base64url. */
-export function sealEnvelope(envelope: Envelope, key: KeyObject): string {
-  const signedPart = PREFIX + Buffer.from(JSON.stringify(envelope)).toString('base64url');
+/**
+ * Signs an envelope given as JSON text: `v1.<payload>.<HMAC-SHA256>`, base64url. (The signer
+ * assembles the JSON from parts it caches.)
+ */
+export function sealEnvelope(envelopeJson: string, key: KeyObject): string {
+  const signedPart = PREFIX + Buffer.from(envelopeJson).toString('base64url');
   return `${signedPart}.${mac(key, signedPart).toString('base64url')}`;
 }
 

@@ -93,6 +93,18 @@ export function createPrincipalSigner(options: PrincipalSignerOptions): Principa
   assertFunction('now', o.now);
   const now = o.now;
 
+  // A verified-token cache hands out the same principal object for the same token: its JSON is
+  // made once.
+  const wireJson = new WeakMap<Principal, string>();
+  const principalJson = (p: Principal | null): string => {
+    if (!p) return 'null';
+    let text = wireJson.get(p);
+    if (text === undefined) {
+      text = JSON.stringify(wire(p));
+      wireJson.set(p, text);
+    }
+    return text;
+  };
   const wire = (p: Principal): WirePrincipal => {
     let forwarded: Record<string, unknown> | undefined;
     for (const c of claims) {
@@ -115,10 +127,9 @@ export function createPrincipalSigner(options: PrincipalSignerOptions): Principa
       const bh = requestBinding(request);
       if (bh === undefined) throw new TypeError('The subgraph request cannot be serialized.');
       const iat = Math.floor(now());
-      const value = sealEnvelope(
-        { v: 1, sg: subgraph, bh, iat, exp: iat + ttl, p: principal ? wire(principal) : null },
-        key,
-      );
+      // The fields of `Envelope`, in its order.
+      const envelope = `{"v":1,"sg":${JSON.stringify(subgraph)},"bh":"${bh}","iat":${iat},"exp":${iat + ttl},"p":${principalJson(principal)}}`;
+      const value = sealEnvelope(envelope, key);
       if (value.length > MAX_PRINCIPAL_HEADER_LENGTH)
         throw new RangeError(
           `The signed principal is ${value.length} characters long, over the maximum of ${MAX_PRINCIPAL_HEADER_LENGTH}: forward fewer claims.`,

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { UnauthenticatedError, createPrincipal } from '@bulwark/core';
 import type { Principal, SecurityEvent } from '@bulwark/core';
@@ -190,6 +190,22 @@ describe('a signed principal', () => {
     const value = oldSigner.sign({ subgraph: 'orders', request: REQUEST, principal: ALICE });
     const headers = new Headers({ [PRINCIPAL_HEADER]: value });
     expect(verifier.verify({ headers, body: REQUEST })?.subject).toBe('u1');
+  });
+
+  it('binds SHA-256 of [query, operationName, variables] as JSON, for any query, cached or not', () => {
+    const expected = (r: SubgraphRequest) =>
+      createHash('sha256')
+        .update(JSON.stringify([r.query ?? null, r.operationName ?? null, r.variables ?? null]))
+        .digest('base64url');
+    const requests: SubgraphRequest[] = [
+      REQUEST,
+      { query: '{ a }' },
+      { query: `{ ${'a '.repeat(10_000)}}`, variables: { x: 'y' } },
+      // Past the cache's size: it is cleared and refilled.
+      ...Array.from({ length: 1_100 }, (_, i) => ({ query: `{ f${i} }`, operationName: `Op${i}` })),
+      REQUEST,
+    ];
+    for (const r of requests) expect(requestBinding(r)).toBe(expected(r));
   });
 
   it('binds the body through a JSON round trip (what the subgraph parses)', () => {
