@@ -48,6 +48,7 @@ import { createAuthentication, section } from './auth.js';
 import { INTROSPECTION_FIELDS, withFreeIntrospection } from './introspection.js';
 import { BULWARK_DEFAULTS, assertNoReserved, resolvePresetOptions } from './options.js';
 import type { ResolvedPresetOptions } from './options.js';
+import { composePlugins } from './compose.js';
 import { contextGuardPlugin, noStorePlugin } from './plugins.js';
 
 /**
@@ -268,16 +269,19 @@ export function bulwark<TContext = unknown>(config: BulwarkConfig<TContext>): Bu
         })
       : undefined;
   const rateLimiting = limiter ? rateLimitPlugin(limiter, rateLimitPluginOptions) : undefined;
+  // The order matters: the plugins run as one, hook by hook, in this order. Observers first
+  // (they must see every operation, refused or not), then the checks from the cheapest to the
+  // one that charges (a refused operation never spends rate-limit budget).
   const plugins: ApolloServerPlugin<BaseContext>[] = [
+    ...(monitor ? [monitor.plugin] : []),
+    ...(masking ? [masking.plugin] : []),
     contextGuardPlugin(combined),
     ...(jwt ? [jwt.plugin()] : []),
     ...(limits?.plugins ?? []),
     ...(introspection ? [introspection] : []),
     ...(authz ? [authzPlugin<BaseContext>(authz)] : []),
     ...(rateLimiting ? [rateLimiting as ApolloServerPlugin<BaseContext>] : []),
-    ...(masking ? [masking.plugin] : []),
     noStorePlugin(),
-    ...(monitor ? [monitor.plugin] : []),
   ];
   const formatError = withoutSuggestions(masking?.formatError);
   const parseOptions = limits?.parseOptions ?? {};
@@ -291,7 +295,9 @@ export function bulwark<TContext = unknown>(config: BulwarkConfig<TContext>): Bu
     get apollo(): BulwarkApolloOptions {
       return {
         plugins: [
-          ...plugins,
+          // One listener for all of them: Apollo dispatches each hook once, and the checks run in
+          // order (a refused operation never reaches the rate limiter).
+          composePlugins(plugins),
           ...(options.landingPage ? [] : [ApolloServerPluginLandingPageDisabled()]),
         ],
         validationRules: [...validationRules],
