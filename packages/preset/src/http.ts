@@ -163,13 +163,57 @@ function wantsLandingPage(req: Request): boolean {
   );
 }
 
+/** The headers a helmet configuration sets (and removes), read once by running it on a stub. */
+interface HeaderSet {
+  readonly set: readonly (readonly [string, string])[];
+  readonly remove: readonly string[];
+}
+
+function headerSetOf(mw: RequestHandler): HeaderSet {
+  const set: [string, string][] = [];
+  const remove: string[] = [];
+  const stub = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      set.push([name, Array.isArray(value) ? value.join(', ') : String(value)]);
+    },
+    removeHeader(name: string) {
+      remove.push(name);
+    },
+    getHeader: () => undefined,
+  };
+  let called = false;
+  mw(
+    { headers: {}, method: 'GET' } as unknown as Request,
+    stub as unknown as ServerResponse as never,
+    () => {
+      called = true;
+    },
+  );
+  if (!called)
+    throw new Error('helmet did not call next() synchronously: its headers cannot be precomputed.');
+  return { set, remove };
+}
+
+function applyHeaders(res: ServerResponse, headers: HeaderSet): void {
+  for (const [name, value] of headers.set) res.setHeader(name, value);
+  for (const name of headers.remove) res.removeHeader(name);
+}
+
+/**
+ * The security headers. helmet decides them; they do not depend on the request, so they are
+ * computed once at construction and applied per request with plain `setHeader` calls instead
+ * of helmet's chain of thirteen middleware functions.
+ */
 function headersMiddleware(options: ResolvedPresetOptions): RequestHandler {
-  const strict = helmet(helmetOptions(options, true));
-  const landing = options.landingPage ? helmet(helmetOptions(options, false)) : strict;
+  const strict = headerSetOf(helmet(helmetOptions(options, true)) as unknown as RequestHandler);
+  const landing = options.landingPage
+    ? headerSetOf(helmet(helmetOptions(options, false)) as unknown as RequestHandler)
+    : strict;
   return (req, res, next) => {
     // Apollo Server replaces it with a cacheable policy only for anonymous cacheable results.
     res.setHeader('cache-control', 'no-store');
-    (options.landingPage && wantsLandingPage(req) ? landing : strict)(req, res, next);
+    applyHeaders(res, options.landingPage && wantsLandingPage(req) ? landing : strict);
+    next();
   };
 }
 
@@ -211,6 +255,11 @@ function corsMiddleware(
   return (req, res, next) => {
     addVary(res, 'Origin');
     const origin = req.headers.origin;
+    // No Origin: not a browser cross-origin request; the cors package would add nothing.
+    if (origin === undefined && req.method !== 'OPTIONS') {
+      next();
+      return;
+    }
     // A browser sends `Origin` on cross-origin requests and on same-origin POSTs. One from a
     // site outside the allowlist is refused before any work (defense in depth over CSRF
     // prevention); requests without it (servers, curl) are not browser cross-origin requests.
@@ -395,5 +444,34 @@ export function createHttpLayer(settings: HttpLayerSettings): HttpLayer {
     sendJsonError(res, 404, 'NOT_FOUND', 'Not found.');
   };
 
-  return { middleware, errorHandler, notFound };
+  return { middleware: [chain(middleware)], errorHandler, notFound };
+}
+
+/**
+ * Runs Express handlers one after the other as one handler: the same semantics as mounting them
+ * in order (an error goes to `next(error)`), without a trip through Express's router per step.
+ */
+function chain(handlers: readonly RequestHandler[]): RequestHandler {
+  return (req, res, next) => {
+    let i = 0;
+    const step = (error?: unknown): void => {
+      if (error !== undefined && error !== null && error !== 'route') {
+        next(error);
+        return;
+      }
+      const handler = handlers[i++];
+      if (!handler) {
+        next();
+        return;
+      }
+      try {
+        // Express 5 handlers may return a promise: a rejection is an error, as in Express.
+        const returned: unknown = handler(req, res, step);
+        if (returned instanceof Promise) returned.catch(next);
+      } catch (thrown) {
+        next(thrown);
+      }
+    };
+    step();
+  };
 }
