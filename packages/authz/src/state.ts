@@ -19,11 +19,21 @@ export interface RequestState {
   next: RequestState | undefined;
 }
 
-const STATES = new WeakMap<object, RequestState>();
+/**
+ * The state lives on the context object under a symbol key (not serialized, not enumerable by
+ * `Object.keys`): a weak-map entry per request is work for the garbage collector on every
+ * request. A frozen or sealed context falls back to the weak map.
+ */
+const STATE = Symbol('bulwark.authz.state');
+const FALLBACK = new WeakMap<object, RequestState>();
+
+function headOf(context: object): RequestState | undefined {
+  return (context as { [STATE]?: RequestState })[STATE] ?? FALLBACK.get(context);
+}
 
 /** Records the state of a checked operation on its context object. */
 export function attachState(context: object, state: RequestState): void {
-  let head = STATES.get(context);
+  let head = headOf(context);
   // Drop an earlier state of the same operation: the latest check wins.
   while (head !== undefined && head.operation === state.operation) head = head.next;
   let prev = head;
@@ -32,7 +42,8 @@ export function attachState(context: object, state: RequestState): void {
     else prev = prev.next;
   }
   state.next = head;
-  STATES.set(context, state);
+  if (Object.isExtensible(context)) (context as { [STATE]?: RequestState })[STATE] = state;
+  else FALLBACK.set(context, state);
 }
 
 /** The state of `operation` checked with this context, `undefined` when it was not checked. */
@@ -42,7 +53,7 @@ export function stateOf(
 ): RequestState | undefined {
   if (context === null || (typeof context !== 'object' && typeof context !== 'function'))
     return undefined;
-  let s = STATES.get(context);
+  let s = headOf(context);
   while (s !== undefined && s.operation !== operation) s = s.next;
   return s;
 }

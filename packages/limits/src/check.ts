@@ -77,9 +77,9 @@ function measure(
 ): number {
   switch (name) {
     case 'maxDepth':
-      return options.ignore.length > 0
-        ? depthWithIgnore(ctx.document, analysis.node, options.ignore)
-        : analysis.depth;
+      if (options.ignore.length > 0)
+        return depthWithIgnore(ctx.document, analysis.node, options.ignore);
+      return options.ignoreIntrospection ? analysis.depthWithoutIntrospection : analysis.depth;
     case 'maxHeight':
       return analysis.height;
     case 'maxAliases':

@@ -1,6 +1,6 @@
 import { Kind } from 'graphql';
 import type { ValidationRule } from 'graphql';
-import { validationError } from '@bulwark/core';
+import { analyzeDocument, validationError } from '@bulwark/core';
 import { depthWithIgnore } from './depth.js';
 import type { IgnoreRule } from './options.js';
 
@@ -45,9 +45,17 @@ export function depthLimit(
   return (context) => ({
     Document(document) {
       const depths: Record<string, number> = {};
+      // Without rules of the caller's, the shared analysis has the measure already.
+      const analysis = user.length === 0 ? analyzeDocument(context.getSchema(), document) : null;
+      const byNode = new Map(analysis?.operations.map((o) => [o.node, o]));
       for (const def of document.definitions) {
         if (def.kind !== Kind.OPERATION_DEFINITION) continue;
-        const depth = depthWithIgnore(document, def, rules);
+        const op = byNode.get(def);
+        const depth = op
+          ? op.truncated
+            ? Infinity
+            : op.depthWithoutIntrospection
+          : depthWithIgnore(document, def, rules);
         const name = def.name?.value ?? '';
         depths[name] = depth;
         if (depth > maxDepth) {

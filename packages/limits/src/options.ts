@@ -104,8 +104,21 @@ export interface LimitsOptions {
   maxBatchSize?: LimitValue;
   /** The cost model. */
   cost?: CostOptions;
-  /** Depth `ignore` rules (fields whose subtree does not count), as in graphql-depth-limit. @default [] */
+  /**
+   * Depth `ignore` rules (fields whose subtree does not count), as in graphql-depth-limit. Any
+   * rule costs a second walk of each new document; prefer `ignoreIntrospection` when that is all
+   * you need.
+   * @default []
+   */
   ignore?: readonly IgnoreRule[];
+  /**
+   * Count `__schema` / `__type` subtrees 0 for depth (graphql-depth-limit does), for servers that
+   * let some principals introspect: the standard introspection query nests 14 deep. Measured in
+   * the one walk. graphql-js's `MaxIntrospectionDepthRule` (run by Apollo Server) still bounds
+   * nesting inside introspection, and the cost limit still applies.
+   * @default false
+   */
+  ignoreIntrospection?: boolean;
   /** Do not count aliases of `__typename`. @default false */
   allowTypenameAliases?: boolean;
   /**
@@ -173,6 +186,7 @@ export interface ResolvedLimitsOptions {
   readonly requireSlicingArguments: boolean;
   readonly exposeCost: boolean;
   readonly ignore: readonly IgnoreRule[];
+  readonly ignoreIntrospection: boolean;
   readonly allowTypenameAliases: boolean;
   readonly exposeLimits: boolean;
   readonly getPrincipal: (context: unknown) => Principal | null;
@@ -186,6 +200,7 @@ const KNOWN = [
   'maxBatchSize',
   'cost',
   'ignore',
+  'ignoreIntrospection',
   'allowTypenameAliases',
   'exposeLimits',
   'mode',
@@ -272,6 +287,8 @@ export function resolveLimitsOptions(options: LimitsOptions = {}): ResolvedLimit
       throw new TypeError(`\`ignore[${i}]\` must be a string, a RegExp or a function.`);
     }
   });
+  const ignoreIntrospection = options.ignoreIntrospection ?? false;
+  assertBoolean('ignoreIntrospection', ignoreIntrospection);
   const allowTypenameAliases = options.allowTypenameAliases ?? false;
   assertBoolean('allowTypenameAliases', allowTypenameAliases);
   const exposeLimits = options.exposeLimits ?? true;
@@ -289,7 +306,8 @@ export function resolveLimitsOptions(options: LimitsOptions = {}): ResolvedLimit
     estimators,
     requireSlicingArguments,
     exposeCost,
-    ignore,
+    ignore: ignoreIntrospection && ignore.length > 0 ? [/^__/, ...ignore] : ignore,
+    ignoreIntrospection,
     allowTypenameAliases,
     exposeLimits,
     getPrincipal,

@@ -39,7 +39,6 @@ export function limitsPlugin(options: LimitsOptions = {}): ApolloServerPlugin<Ba
 export function limitsPluginFromResolved(
   o: ResolvedLimitsOptions,
 ): ApolloServerPlugin<BaseContext> {
-  const staticPassed = new WeakSet<DocumentNode>();
   const costLimit = o.limits.find((l) => l.name === 'maxCost')!;
   const requestPhase =
     o.limits.some((l) => !l.isStatic && l.max !== false) ||
@@ -74,8 +73,8 @@ export function limitsPluginFromResolved(
   }
 
   function checkStatic(rc: RequestContext, document: DocumentNode): void {
-    if (staticPassed.has(document)) return;
     const analysis = analyzeDocument(rc.schema, document, analysisOptions);
+    if (analysis.isMarked(o)) return;
     for (const op of analysis.operations) {
       const violations = checkOperation(op, o, { schema: rc.schema, document, phase: 'static' });
       const first = violations[0];
@@ -84,7 +83,7 @@ export function limitsPluginFromResolved(
         fail(first);
       }
     }
-    staticPassed.add(document);
+    analysis.mark(o);
   }
 
   function operationOf(rc: RequestContext, document: DocumentNode): OperationAnalysis | undefined {

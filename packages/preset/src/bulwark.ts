@@ -45,7 +45,7 @@ import { prometheusEvents } from './monitoring/prometheus.js';
 import { createRequestMonitor } from './monitoring/requests.js';
 import type { RequestMonitor } from './monitoring/requests.js';
 import { createAuthentication, section } from './auth.js';
-import { INTROSPECTION_FIELDS, withFreeIntrospection } from './introspection.js';
+import { withFreeIntrospection } from './introspection.js';
 import { BULWARK_DEFAULTS, assertNoReserved, resolvePresetOptions } from './options.js';
 import type { ResolvedPresetOptions } from './options.js';
 import { composePlugins } from './compose.js';
@@ -192,8 +192,12 @@ export function bulwark<TContext = unknown>(config: BulwarkConfig<TContext>): Bu
     // The standard introspection query nests `ofType` 14 deep: where some principals may
     // introspect, its subtree does not count for depth (graphql-js's MaxIntrospectionDepthRule
     // bounds nesting inside introspection). An explicit `ignore` is kept as given.
-    if (options.introspection !== 'disabled' && limitsOptions.ignore === undefined) {
-      limitsOptions.ignore = INTROSPECTION_FIELDS;
+    if (
+      options.introspection !== 'disabled' &&
+      limitsOptions.ignore === undefined &&
+      limitsOptions.ignoreIntrospection === undefined
+    ) {
+      limitsOptions.ignoreIntrospection = true;
     }
     limits = section('limits', () => createLimits({ ...limitsOptions, onEvent: combined }));
   }

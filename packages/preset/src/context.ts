@@ -27,13 +27,20 @@ export interface ContextFactory {
 /** How a request is authenticated. */
 export type Authenticate = (req: IncomingMessage) => Promise<Principal | null>;
 
-/** Contexts built by a preset context function, recognized by their `auth` object. */
-const PRESET_AUTHS = new WeakSet<object>();
+/**
+ * Marks the `auth` objects the preset builds (a symbol key: not serialized, not enumerable by
+ * `Object.keys`, and unlike a WeakSet entry, free for the garbage collector).
+ */
+const PRESET_AUTH = Symbol('bulwark.presetAuth');
 
 /** True when `context` was built by a preset context function. */
 export function isPresetContext(context: unknown): boolean {
   const auth = (context as { auth?: unknown } | null | undefined)?.auth;
-  return auth !== null && typeof auth === 'object' && PRESET_AUTHS.has(auth);
+  return (
+    auth !== null &&
+    typeof auth === 'object' &&
+    (auth as { [PRESET_AUTH]?: unknown })[PRESET_AUTH] === true
+  );
 }
 
 function isPrincipal(value: unknown): value is Principal {
@@ -110,8 +117,7 @@ export function createContextFactory(
         monitor?.noteError(req, codeOf(error));
         throw error;
       }
-      const auth: AuthContext = Object.freeze({ principal });
-      PRESET_AUTHS.add(auth);
+      const auth: AuthContext = Object.freeze({ principal, [PRESET_AUTH]: true });
       const ip = clientIp(req);
       monitor?.link(req, auth, {
         ...(principal ? { subject: principal.subject } : {}),

@@ -1,8 +1,5 @@
 import type { CostMetadata } from '@bulwark/core';
 
-/** Fields whose subtree does not count for depth where some principals may introspect. */
-export const INTROSPECTION_FIELDS = Object.freeze(['__schema', '__type']);
-
 const FREE_INTROSPECTION = new WeakSet<CostMetadata>();
 
 /**

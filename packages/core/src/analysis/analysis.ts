@@ -37,8 +37,13 @@ export class OperationAnalysis {
   readonly name: string | undefined;
   /** `query`, `mutation` or `subscription`. */
   readonly operationType: OperationTypeNode;
-  /** graphql-depth-limit depth: `{ a }` is 0, `{ a { b } }` is 1. */
+  /** Depth, every field counted: `{ a }` is 0, `{ a { b } }` is 1. */
   readonly depth: number;
+  /**
+   * graphql-depth-limit's depth: the same, with `__`-prefixed fields (`__schema`, `__type`)
+   * and their subtrees counted 0.
+   */
+  readonly depthWithoutIntrospection: number;
   /** Most list fields nested on one path (`[[T]]` counts 2). */
   readonly listDepth: number;
   /** Field occurrences. */
@@ -85,6 +90,7 @@ export class OperationAnalysis {
     this.name = node.name?.value;
     this.operationType = node.operation;
     this.depth = summary.depth;
+    this.depthWithoutIntrospection = summary.plainDepth;
     this.listDepth = summary.listDepth;
     this.fields = summary.fields;
     this.aliases = summary.aliases;
@@ -271,6 +277,22 @@ export class DocumentAnalysis {
   /** Spreads that close a fragment cycle (ignored by the walk). */
   readonly fragmentCycles: number;
 
+  private marks: object[] | null = null;
+
+  /**
+   * Remembers that `key` (a consumer's own object, e.g. a plugin's resolved options) was
+   * satisfied with this document, for as long as the document lives: a cheaper memo than a
+   * weak set keyed by documents.
+   */
+  mark(key: object): void {
+    (this.marks ??= []).push(key);
+  }
+
+  /** True when {@link mark} was called with `key`. */
+  isMarked(key: object): boolean {
+    return this.marks !== null && this.marks.includes(key);
+  }
+
   constructor(operations: readonly OperationAnalysis[], walker: DocumentWalker) {
     this.operations = operations;
     this.unknownFragments = walker.unknownFragments;
@@ -287,8 +309,20 @@ export class DocumentAnalysis {
   }
 }
 
-const NO_SCHEMA = {};
-const CACHE = new WeakMap<DocumentNode, WeakMap<object, Map<number, DocumentAnalysis>>>();
+/**
+ * The analyses of one document: usually one (one schema, one list size), so a short chain
+ * rather than nested maps. One `WeakMap` entry per document and nothing else: with Apollo's
+ * document cache off, every request brings a new document, and weak-map entries are what the
+ * garbage collector pays for.
+ */
+interface CacheEntry {
+  readonly schema: GraphQLSchema | null;
+  readonly listSize: number;
+  readonly analysis: DocumentAnalysis;
+  next: CacheEntry | undefined;
+}
+
+const CACHE = new WeakMap<DocumentNode, CacheEntry>();
 
 /**
  * Analyzes a document once and remembers the result for this (document, schema, options):
@@ -300,22 +334,13 @@ export function analyzeDocument(
   options: AnalysisOptions = {},
 ): DocumentAnalysis {
   const listSize = options.defaultListSize ?? DEFAULT_LIST_SIZE;
-  let bySchema = CACHE.get(document);
-  if (!bySchema) {
-    bySchema = new WeakMap();
-    CACHE.set(document, bySchema);
+  const first = CACHE.get(document);
+  for (let e = first; e !== undefined; e = e.next) {
+    if (e.schema === schema && e.listSize === listSize) return e.analysis;
   }
-  const schemaKey = schema ?? NO_SCHEMA;
-  let byOptions = bySchema.get(schemaKey);
-  if (!byOptions) {
-    byOptions = new Map();
-    bySchema.set(schemaKey, byOptions);
-  }
-  let analysis = byOptions.get(listSize);
-  if (!analysis) {
-    analysis = walkDocument(schema, document, listSize);
-    byOptions.set(listSize, analysis);
-  }
+  const analysis = walkDocument(schema, document, listSize);
+  const entry: CacheEntry = { schema, listSize, analysis, next: first };
+  CACHE.set(document, entry);
   return analysis;
 }
 

@@ -35,6 +35,8 @@ const SIZED_REWALK_BUDGET = 256;
 export interface SetSummary {
   /** graphql-depth-limit depth: a leaf field is 0, a field with a selection set 1 + its children. */
   depth: number;
+  /** The same, with `__schema` and `__type` subtrees counted 0 (graphql-depth-limit's own rule). */
+  plainDepth: number;
   /** Most list-typed fields on one path below (list wrappers counted). */
   listDepth: number;
   /** Field occurrences after fragment expansion. */
@@ -132,6 +134,7 @@ function add(map: Map<string, number>, key: string, n: number): void {
 function emptySummary(): SetSummary {
   return {
     depth: 0,
+    plainDepth: 0,
     listDepth: 0,
     fields: 0,
     aliases: 0,
@@ -301,6 +304,7 @@ export class DocumentWalker {
         out.topFields += s.topFields;
         dirCount += s.directives;
         if (s.depth > out.depth) out.depth = s.depth;
+        if (s.plainDepth > out.plainDepth) out.plainDepth = s.plainDepth;
         if (s.listDepth > out.listDepth) out.listDepth = s.listDepth;
         const c = applyCondition(cond, s.cost);
         if (c !== 0) {
@@ -441,10 +445,13 @@ export class DocumentWalker {
 
     let childCost: CostExpr = 0;
     let depth = 0;
+    let plainDepth = 0;
     let listDepth = field ? field.listWrappers : 0;
     if (node.selectionSet) {
       const s = this.walkSet(node.selectionSet, childType, container, level + 1, childSized);
       depth = 1 + s.depth;
+      // `__`-prefixed fields count 0 for the plain depth, as in graphql-depth-limit.
+      if (!(name.charCodeAt(0) === 95 && name.charCodeAt(1) === 95)) plainDepth = 1 + s.plainDepth;
       listDepth += s.listDepth;
       acc.fields += s.fields;
       acc.aliases += s.aliases;
@@ -455,6 +462,7 @@ export class DocumentWalker {
       childCost = s.cost;
     }
     if (depth > acc.depth) acc.depth = depth;
+    if (plainDepth > acc.plainDepth) acc.plainDepth = plainDepth;
     if (listDepth > acc.listDepth) acc.listDepth = listDepth;
     return fieldCost(weight, size, childCost);
   }
