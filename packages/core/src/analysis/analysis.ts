@@ -74,6 +74,8 @@ export class OperationAnalysis {
   private args: ReadonlyMap<string, number> | null = null;
   private inputs: ReadonlyMap<string, number> | null = null;
   private heightValue = -1;
+  /** @internal Set by the walk when the document holds this operation only. */
+  singleOperation = false;
 
   constructor(
     walker: DocumentWalker,
@@ -189,6 +191,8 @@ export class OperationAnalysis {
    */
   get height(): number {
     if (this.coords) return this.coords.size;
+    if (this.heightValue === -1 && this.singleOperation)
+      this.heightValue = this.walker.distinct.size;
     if (this.heightValue === -1) {
       // Only the distinct keys matter here: no multiplicities, no argument maps.
       const states = this.reachableStates();
@@ -357,6 +361,7 @@ function walkDocument(
     const summary = walker.walkOperation(def, container);
     operations.push(new OperationAnalysis(walker, document, def, container, summary));
   }
+  if (operations.length === 1) operations[0]!.singleOperation = true;
   return new DocumentAnalysis(operations, walker);
 }
 

@@ -64,6 +64,8 @@ export interface FieldInfo {
   readonly argumentWeights: ReadonlyMap<string, number> | null;
   /** Argument definitions by name. */
   readonly args: ReadonlyMap<string, GraphQLArgument>;
+  /** `Type.field(arg:)` by argument name, built once. */
+  readonly argumentCoordinates: ReadonlyMap<string, string>;
 }
 
 const METADATA = new WeakMap<GraphQLSchema, CostMetadata>();
@@ -303,8 +305,10 @@ export class SchemaInfo {
     const weight = this.metadata.fieldCost(parent.name, name) ?? this.typeWeight(namedType);
     let argumentWeights: Map<string, number> | null = null;
     const args = new Map<string, GraphQLArgument>();
+    const argumentCoordinates = new Map<string, string>();
     for (const arg of def.args) {
       args.set(arg.name, arg);
+      argumentCoordinates.set(arg.name, `${parent.name}.${name}(${arg.name}:)`);
       const w = this.metadata.argumentCost(parent.name, name, arg.name);
       if (w !== undefined) (argumentWeights ??= new Map()).set(arg.name, w);
     }
@@ -317,6 +321,7 @@ export class SchemaInfo {
       listSize: this.metadata.listSize(parent.name, name),
       argumentWeights,
       args,
+      argumentCoordinates,
     };
   }
 }

@@ -66,11 +66,23 @@ const NO_VIOLATIONS: readonly SlicingViolation[] = Object.freeze([]);
  * operations must not pay for 20,000 empty maps.
  */
 export class Container {
-  readonly coordinates = new Map<string, number>();
+  /** Field coordinates selected in this body, one entry per occurrence (counted on demand). */
+  readonly coordinateList: string[] = [];
+  private counts: Map<string, number> | null = null;
   private args: Map<string, number> | null = null;
   private inputs: Map<string, number> | null = null;
   private spreadCounts: Map<string, number> | null = null;
   private violations: SlicingViolation[] | null = null;
+
+  /** Field coordinates selected in this body → occurrences. */
+  get coordinates(): ReadonlyMap<string, number> {
+    if (this.counts === null) {
+      const counts = new Map<string, number>();
+      for (const c of this.coordinateList) counts.set(c, (counts.get(c) ?? 0) + 1);
+      this.counts = counts;
+    }
+    return this.counts;
+  }
 
   /** Argument coordinates supplied in this body → occurrences. */
   get arguments(): ReadonlyMap<string, number> {
@@ -172,6 +184,11 @@ export class DocumentWalker {
   private rewalking = 0;
   readonly defaultListSize: number;
   truncated = false;
+  /**
+   * Every coordinate the walk met, outside cost-only re-walks. In a document with one operation
+   * every walked fragment is reachable from it, so this is the operation's height.
+   */
+  readonly distinct = new Set<string>();
   private finished = 0;
   cycles = 0;
   unknownFragments = 0;
@@ -409,7 +426,8 @@ export class DocumentWalker {
         ? (info?.coordinate(parent, name) ?? `${parent.name}.${name}`)
         : null;
     if (coordinate !== null) {
-      add(container.coordinates, coordinate, 1);
+      container.coordinateList.push(coordinate);
+      if (this.rewalking === 0) this.distinct.add(coordinate);
       if (node.arguments && node.arguments.length > 0)
         this.recordArguments(node.arguments, coordinate, field, container);
     }
@@ -474,8 +492,9 @@ export class DocumentWalker {
     container: Container,
   ): void {
     for (const arg of args) {
-      container.addArgument(`${coordinate}(${arg.name.value}:)`);
-      const def = field?.args.get(arg.name.value);
+      const name = arg.name.value;
+      container.addArgument(field?.argumentCoordinates.get(name) ?? `${coordinate}(${name}:)`);
+      const def = field?.args.get(name);
       if (def && (arg.value.kind === Kind.OBJECT || arg.value.kind === Kind.LIST)) {
         recordInputFields(def.type, arg.value, container.inputFieldCounts());
       }
