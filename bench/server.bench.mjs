@@ -44,7 +44,15 @@ async function serve(variant, mode) {
     metrics: false,
     demoPasswords: { customer: PASSWORD, admin: PASSWORD, support: PASSWORD },
     // Rate limits stay on (their work is measured) but never refuse the benchmark's client.
-    rateLimitRules: [{ id: 'operations', match: { operationType: 'any' }, limit: huge, window: '1m', by: 'principal' }],
+    rateLimitRules: [
+      {
+        id: 'operations',
+        match: { operationType: 'any' },
+        limit: huge,
+        window: '1m',
+        by: 'principal',
+      },
+    ],
     costBudget: { limit: huge, window: '1m', by: 'principal' },
     ...(mode === 'new' ? { documentStore: null } : {}),
   };
@@ -62,7 +70,8 @@ async function serve(variant, mode) {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'apollo-require-preflight': '1' },
     body: JSON.stringify({
-      query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
+      query:
+        'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
       variables: { e: 'grace@example.com', p: PASSWORD },
     }),
   }).then((r) => r.json());
@@ -85,7 +94,9 @@ function hostile() {
     case 0: {
       let q = `query Bomb${n} { ...F0 }\n`;
       for (let i = 0; i < 20; i++) q += `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }\n`;
-      return q + `fragment F20 on Query { categories { id products(first: 20) { nodes { id name } } } }`;
+      return (
+        q + `fragment F20 on Query { categories { id products(first: 20) { nodes { id name } } } }`
+      );
     }
     case 1:
       return `query Aliases${n} { ${Array.from({ length: 500 }, (_, i) => `a${i}: categories { id name }`).join(' ')} }`;
@@ -184,7 +195,9 @@ async function main() {
       for (const v of variants) {
         const r = await measure(v, mode);
         ((results[mode] ??= {})[v] ??= []).push(r);
-        console.error(`${mode} ${v} round ${round + 1}: ${r.normal.rps.toFixed(0)} req/s, attack normal ${r.attack.normal.rps.toFixed(0)} req/s`);
+        console.error(
+          `${mode} ${v} round ${round + 1}: ${r.normal.rps.toFixed(0)} req/s, attack normal ${r.attack.normal.rps.toFixed(0)} req/s`,
+        );
       }
     }
   }
@@ -214,12 +227,28 @@ async function main() {
       const arps = avg(rs, (r) => r.attack.normal.rps);
       const ap99 = avg(rs, (r) => r.attack.normal.p99);
       const hrps = avg(rs, (r) => r.attack.hostile.rps);
-      attackRows.push([mode, v, arps.toFixed(0), `${(arps / bareAttack).toFixed(2)}x`, `${ap99.toFixed(1)} ms`, hrps.toFixed(0)]);
+      attackRows.push([
+        mode,
+        v,
+        arps.toFixed(0),
+        `${(arps / bareAttack).toFixed(2)}x`,
+        `${ap99.toFixed(1)} ms`,
+        hrps.toFixed(0),
+      ]);
     }
   }
   const t1 = printTable(
     `Normal traffic (8 connections, ${SECONDS} s × 2 rounds, mean of rounds)`,
-    ['documents', 'server', 'req/s', 'vs bare', 'p99', 'server CPU / request', 'throughput from CPU, vs bare', 'non-2xx'],
+    [
+      'documents',
+      'server',
+      'req/s',
+      'vs bare',
+      'p99',
+      'server CPU / request',
+      'throughput from CPU, vs bare',
+      'non-2xx',
+    ],
     rows,
   );
   const t2 = printTable(
