@@ -37,9 +37,9 @@ export function timeIt(
  * Runs `node script ...args` and parses the last stdout line as JSON. Resolves
  * `{ timeout: true }` when the child outlives `timeoutMs` (it is killed).
  */
-export function runChild(script, args, { timeoutMs = 20_000, env = {} } = {}) {
+export function runChild(script, args, { timeoutMs = 20_000, env = {}, nodeArgs = [] } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
     });
