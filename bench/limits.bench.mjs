@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSchema, parse, specifiedRules, validate } from 'graphql';
 import { analyzeDocument } from '@bulwark/core';
 import { checkOperation, createLimits } from '@bulwark/limits';
-import { median, printTable, ratio, runChild, timeIt, us, writeResults } from './lib/harness.mjs';
+import { median, printTable, runChild, us, writeResults } from './lib/harness.mjs';
 
 const require = createRequire(import.meta.url);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -259,8 +259,6 @@ async function main(filter) {
     return typeof v === 'number' && typeof p === 'number' ? v / p : v;
   };
   const x = (v) => (typeof v === 'number' ? `${v.toFixed(2)}x` : String(v));
-  const rat = (v, base) =>
-    typeof v === 'number' && typeof base === 'number' ? ratio(v, base) : String(v);
   const rows = [];
   for (const d of realistic) {
     const r = results[d];
