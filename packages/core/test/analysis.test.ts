@@ -255,3 +255,35 @@ describe('resolveCount', () => {
     expect(a.resolveCount(new Set(['Mutation.updateUser']))).toBe(10);
   });
 });
+
+describe('the per-document cache', () => {
+  const source = '{ me { id } }';
+
+  it('returns the same analysis for the same document, one per schema', () => {
+    const document = parse(source);
+    const other = buildSchema('type Query { me: Me } type Me { id: ID }');
+    const a = analyzeDocument(schema, document);
+    expect(analyzeDocument(schema, document)).toBe(a);
+    const b = analyzeDocument(other, document);
+    expect(b).not.toBe(a);
+    expect(analyzeDocument(schema, document)).toBe(a);
+    expect(analyzeDocument(other, document)).toBe(b);
+  });
+
+  it('leaves what the document shows unchanged (keys, JSON, equality)', () => {
+    const document = parse(source);
+    const keys = Object.keys(document);
+    const json = JSON.stringify(document);
+    analyzeDocument(schema, document);
+    expect(Object.keys(document)).toEqual(keys);
+    expect(JSON.stringify(document)).toBe(json);
+    expect(document).toEqual(parse(source));
+  });
+
+  it('caches frozen documents too', () => {
+    const document = Object.freeze(parse(source));
+    const a = analyzeDocument(schema, document);
+    expect(a.operations[0]!.depth).toBe(1);
+    expect(analyzeDocument(schema, document)).toBe(a);
+  });
+});
