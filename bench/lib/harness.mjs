@@ -1,4 +1,4 @@
-// Shared benchmark plumbing: timing loops, child processes with a timeout, tables, results.
+// Shared benchmark plumbing: medians, child processes with a timeout, tables, results.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -9,29 +9,6 @@ export const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-
-/**
- * Times `fn(i)` over `batch` calls per round, `rounds` rounds after `warmup` calls; returns the
- * median microseconds per call. `prepare(i)` runs untimed before each round's batch (e.g. to
- * parse fresh documents) and its result is passed to `fn`.
- */
-export function timeIt(
-  fn,
-  { prepare = () => undefined, batch = 50, rounds = 15, warmup = 100, budgetMs = 4000 } = {},
-) {
-  for (let i = 0; i < warmup; i++) fn(prepare(i), i);
-  const perCall = [];
-  const start = Date.now();
-  for (let r = 0; r < rounds; r++) {
-    const inputs = Array.from({ length: batch }, (_, i) => prepare(i));
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) fn(inputs[i], i);
-    const t1 = process.hrtime.bigint();
-    perCall.push(Number(t1 - t0) / 1000 / batch);
-    if (Date.now() - start > budgetMs && r >= 4) break;
-  }
-  return median(perCall);
-}
 
 /**
  * Runs `node script ...args` and parses the last stdout line as JSON. Resolves
@@ -65,9 +42,6 @@ export function runChild(script, args, { timeoutMs = 20_000, env = {}, nodeArgs 
 export const us = (v) =>
   v === undefined ? 'n/a' : v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`;
 /** Formats a ratio. */
-export const ratio = (a, b) =>
-  a === undefined || b === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`;
-
 /** Prints a Markdown table. */
 export function printTable(title, header, rows) {
   const lines = [
