@@ -339,7 +339,9 @@ const FROZEN = new WeakMap<DocumentNode, CacheEntry>();
 type Carrier = DocumentNode & { [ANALYSES]?: CacheEntry };
 
 function cached(document: DocumentNode): CacheEntry | undefined {
-  return (document as Carrier)[ANALYSES] ?? FROZEN.get(document);
+  const own = (document as Carrier)[ANALYSES];
+  if (own !== undefined || Object.isExtensible(document)) return own;
+  return FROZEN.get(document);
 }
 
 function remember(document: DocumentNode, entry: CacheEntry): void {
