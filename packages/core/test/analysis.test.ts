@@ -14,7 +14,7 @@ const schema = buildSchema(`
   union SearchResult = User | Order
   type ProductConnection { edges: [ProductEdge!]! pageInfo: PageInfo! }
   type ProductEdge { node: Product! cursor: String! }
-  type Product { id: ID! name: String reviews: [String!]! }
+  type Product { id: ID! name: String reviews: [String!]! related(first: Int, last: Int): [Product!]! @listSize(slicingArguments: ["first", "last"]) }
   type PageInfo { hasNextPage: Boolean! }
   input UpdateUserInput { name: String role: String @cost(weight: "3") tags: [TagInput!] }
   input TagInput { label: String @cost(weight: "1") }
@@ -215,6 +215,36 @@ describe('cost (IBM cost directives)', () => {
       op('{ products(first: 1) { pageInfo { hasNextPage } } }').slicingViolations,
     ).toHaveLength(0);
     expect(op('{ pagedProducts { pageInfo { hasNextPage } } }').slicingViolations).toHaveLength(0);
+  });
+
+  it('reports slicing violations inside fragments once, and only for the operation that reaches them', () => {
+    const frags =
+      'fragment P on Query { products { pageInfo { hasNextPage } } ...Q } ' +
+      'fragment Q on Query { b: products { pageInfo { hasNextPage } } } ' +
+      'fragment R on Query { c: products { pageInfo { hasNextPage } } }';
+    // P spread twice and Q reached through P: one violation per field written, not per spread.
+    const one = op(`{ ...P ...P } ${frags}`);
+    expect(one.slicingViolations.map((v) => v.node.alias?.value ?? v.node.name.value)).toEqual([
+      'products',
+      'b',
+    ]);
+    expect(one.fragmentNames).toEqual(['P', 'Q']);
+    // Two operations: each sees the fragments it reaches, not the other's.
+    const doc = parse(
+      `query A { ...P } query B { ...R } query C { ok: pagedProducts { __typename } } ${frags}`,
+    );
+    const byName = (n: string) => analyzeOperation(schema, doc, n)!;
+    expect(byName('A').slicingViolations).toHaveLength(2);
+    expect(byName('B').slicingViolations.map((v) => v.node.alias?.value)).toEqual(['c']);
+    expect(byName('C').slicingViolations).toHaveLength(0);
+    expect(byName('B').fragmentNames).toEqual(['R']);
+    // A fragment walked again for its cost under two sizedFields contexts (first: 2, first: 3)
+    // reports the violation in it once.
+    const sized = op(
+      '{ a: products(first: 2) { ...S } b: products(first: 3) { ...S } } ' +
+        'fragment S on ProductConnection { edges { node { related { id } } } }',
+    );
+    expect(sized.slicingViolations.map((v) => v.coordinate)).toEqual(['Product.related']);
   });
 
   it('takes the maximum over the possible types of an abstract selection', () => {

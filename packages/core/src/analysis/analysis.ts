@@ -7,7 +7,7 @@ import type {
 } from 'graphql';
 import { evaluateCost } from './cost.js';
 import type { CostExpr, RawVariables } from './cost.js';
-import { Container, DocumentWalker, VISITING } from './walk.js';
+import { Container, DocumentWalker } from './walk.js';
 import type { FragmentState, SetSummary, SlicingViolation } from './walk.js';
 
 /** List size assumed for a list field with no `@listSize` and no slicing argument. */
@@ -160,6 +160,8 @@ export class OperationAnalysis {
 
   /** `@listSize(requireOneSlicingArgument: true)` fields queried without exactly one slicing argument. */
   get slicingViolations(): readonly SlicingViolation[] {
+    // One operation: every fragment the walk met is reachable from it.
+    if (this.singleOperation) return this.walker.violations;
     const states = this.reachableStates();
     if (states.length === 1) return this.container.slicingViolations;
     const out: SlicingViolation[] = [];
@@ -210,21 +212,19 @@ export class OperationAnalysis {
 
   /** Names of the fragments the operation reaches. */
   get fragmentNames(): readonly string[] {
-    const reachable = new Set<unknown>(this.reachableStates());
     const names: string[] = [];
-    for (const [name, state] of this.walker.fragments) if (reachable.has(state)) names.push(name);
+    for (const s of this.reachableStates()) if (!(s instanceof Container)) names.push(s.name);
     return names;
   }
 
   private reachableStates(): (Container | FragmentState)[] {
     if (this.reachable) return this.reachable;
-    if (this.container.spreads.size === 0) return (this.reachable = [this.container]);
+    if (this.container.spreads.length === 0) return (this.reachable = [this.container]);
     const seen = new Set<FragmentState>();
     const queue: Container[] = [this.container];
     for (let i = 0; i < queue.length; i++) {
-      for (const name of queue[i]!.spreads.keys()) {
-        const state = this.walker.fragments.get(name);
-        if (state === undefined || state === VISITING || seen.has(state)) continue;
+      for (const state of queue[i]!.spreads) {
+        if (seen.has(state)) continue;
         seen.add(state);
         queue.push(state.container);
       }
@@ -257,11 +257,8 @@ export class OperationAnalysis {
       const c = s instanceof Container ? s : s.container;
       const m = multiplicity.get(c) ?? 0;
       if (m === 0) continue;
-      c.spreads.forEach((n, name) => {
-        const child = this.walker.fragments.get(name);
-        if (child === undefined || child === VISITING) return;
-        multiplicity.set(child.container, (multiplicity.get(child.container) ?? 0) + m * n);
-      });
+      for (const child of c.spreads)
+        multiplicity.set(child.container, (multiplicity.get(child.container) ?? 0) + m);
       // forEach, not for-of with destructuring: no entry array per key.
       c.coordinates.forEach((n, k) => coords.set(k, (coords.get(k) ?? 0) + m * n));
       c.arguments.forEach((n, k) => args.set(k, (args.get(k) ?? 0) + m * n));

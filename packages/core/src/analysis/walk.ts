@@ -59,6 +59,7 @@ export interface SetSummary {
 
 const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
 const NO_VIOLATIONS: readonly SlicingViolation[] = Object.freeze([]);
+const NO_SPREADS: readonly FragmentState[] = Object.freeze([]);
 
 /**
  * Data local to one container (an operation body or a fragment body), not through spreads.
@@ -71,7 +72,7 @@ export class Container {
   private counts: Map<string, number> | null = null;
   private args: Map<string, number> | null = null;
   private inputs: Map<string, number> | null = null;
-  private spreadCounts: Map<string, number> | null = null;
+  private spreadStates: FragmentState[] | null = null;
   private violations: SlicingViolation[] | null = null;
 
   /** Field coordinates selected in this body → occurrences. */
@@ -92,9 +93,12 @@ export class Container {
   get inputFields(): ReadonlyMap<string, number> {
     return this.inputs ?? EMPTY_COUNTS;
   }
-  /** Spreads in this body: fragment name → occurrences. Cycle and unknown spreads excluded. */
-  get spreads(): ReadonlyMap<string, number> {
-    return this.spreadCounts ?? EMPTY_COUNTS;
+  /**
+   * The fragments spread in this body, one entry per spread (a fragment spread twice is listed
+   * twice). Cycle and unknown spreads excluded. States, not names: no lookup by name later.
+   */
+  get spreads(): readonly FragmentState[] {
+    return this.spreadStates ?? NO_SPREADS;
   }
   /** `@listSize` fields of this body queried without exactly one slicing argument. */
   get slicingViolations(): readonly SlicingViolation[] {
@@ -107,8 +111,8 @@ export class Container {
   inputFieldCounts(): Map<string, number> {
     return (this.inputs ??= new Map());
   }
-  addSpread(name: string): void {
-    add((this.spreadCounts ??= new Map()), name, 1);
+  addSpread(state: FragmentState): void {
+    (this.spreadStates ??= []).push(state);
   }
   addViolation(v: SlicingViolation): void {
     (this.violations ??= []).push(v);
@@ -130,6 +134,7 @@ interface SizedContext {
 }
 
 export interface FragmentState {
+  readonly name: string;
   summary: SetSummary;
   container: Container;
   type: GraphQLCompositeType | null;
@@ -138,6 +143,12 @@ export interface FragmentState {
 }
 
 export const VISITING = Symbol('visiting');
+
+/** A fragment definition and its walk: not yet walked (null), being walked, or done. */
+export interface FragmentSlot {
+  readonly def: FragmentDefinitionNode;
+  state: FragmentState | typeof VISITING | null;
+}
 
 function add(map: Map<string, number>, key: string, n: number): void {
   map.set(key, (map.get(key) ?? 0) + n);
@@ -176,8 +187,8 @@ function sizeSignature(size: SizeExpr): string {
  */
 export class DocumentWalker {
   readonly info: SchemaInfo | null;
-  readonly fragmentDefs = new Map<string, FragmentDefinitionNode>();
-  readonly fragments = new Map<string, FragmentState | typeof VISITING>();
+  /** The document's fragments by name (the first definition of a name wins), and their walk. */
+  readonly fragments = new Map<string, FragmentSlot>();
   private readonly sizedFragments = new Map<string, SetSummary>();
   private sizedRewalks = 0;
   /** > 0 while a fragment is walked again for its cost only: no side effect is recorded then. */
@@ -190,6 +201,11 @@ export class DocumentWalker {
    */
   readonly distinct = new Set<string>();
   private finished = 0;
+  /**
+   * Every slicing violation the walk met, outside cost-only re-walks: the operation's, in a
+   * document with one operation (as for `distinct`).
+   */
+  readonly violations: SlicingViolation[] = [];
   cycles = 0;
   unknownFragments = 0;
 
@@ -209,10 +225,12 @@ export class DocumentWalker {
     this.info = schema ? schemaInfo(schema) : null;
     this.defaultListSize = defaultListSize;
     this.measure = measure;
-    for (const def of document.definitions) {
-      if (def.kind === Kind.FRAGMENT_DEFINITION && !this.fragmentDefs.has(def.name.value)) {
-        this.fragmentDefs.set(def.name.value, def);
-      }
+    // Backwards, so that the first definition of a name is the one kept, one map write each.
+    const defs = document.definitions;
+    for (let i = defs.length - 1; i >= 0; i--) {
+      const def = defs[i]!;
+      if (def.kind === Kind.FRAGMENT_DEFINITION)
+        this.fragments.set(def.name.value, { def, state: null });
     }
   }
 
@@ -240,17 +258,17 @@ export class DocumentWalker {
 
   /** The state of a fragment, walking it on first use. */
   fragment(name: string, level: number): FragmentState | typeof VISITING | undefined {
-    const known = this.fragments.get(name);
-    if (known !== undefined) return known;
-    const def = this.fragmentDefs.get(name);
-    if (!def) return undefined;
-    this.fragments.set(name, VISITING);
+    const slot = this.fragments.get(name);
+    if (slot === undefined) return undefined;
+    if (slot.state !== null) return slot.state;
+    const def = slot.def;
+    slot.state = VISITING;
     const type = this.namedComposite(def.typeCondition.name.value);
     const container = new Container();
     const summary = this.walkSet(def.selectionSet, type, container, level, null);
     summary.directives += def.directives?.length ?? 0;
-    const state: FragmentState = { summary, container, type, order: this.finished++ };
-    this.fragments.set(name, state);
+    const state: FragmentState = { name, summary, container, type, order: this.finished++ };
+    slot.state = state;
     return state;
   }
 
@@ -307,7 +325,7 @@ export class DocumentWalker {
             out.directives += dirCount;
             continue;
           }
-          container.addSpread(name);
+          container.addSpread(state);
           typeCond = state.type;
           s = state.summary;
           if (sized !== null)
@@ -376,12 +394,12 @@ export class DocumentWalker {
     if (this.sizedRewalks >= SIZED_REWALK_BUDGET) return Infinity;
     this.sizedRewalks++;
     // Re-walk only for the cost; structure and local data were recorded on the first walk.
-    this.fragments.set(name, VISITING);
+    const slot = this.fragments.get(name)!;
+    slot.state = VISITING;
     this.rewalking++;
-    const def = this.fragmentDefs.get(name)!;
-    const s = this.walkSet(def.selectionSet, state.type, new Container(), level, sized);
+    const s = this.walkSet(slot.def.selectionSet, state.type, new Container(), level, sized);
     this.rewalking--;
-    this.fragments.set(name, state);
+    slot.state = state;
     this.sizedFragments.set(key, s);
     return s.cost;
   }
@@ -545,12 +563,14 @@ export class DocumentWalker {
       // Anything else (null, a string) is invalid or empty: validation or coercion reports it.
     }
     if (ls.requireOneSlicingArgument && (supplied > 1 || (supplied === 0 && !anyDefault))) {
-      container.addViolation({
+      const violation: SlicingViolation = {
         coordinate: field.coordinate,
         node,
         slicingArguments: ls.slicingArguments,
         supplied,
-      });
+      };
+      container.addViolation(violation);
+      if (this.rewalking === 0) this.violations.push(violation);
     }
     if (slices.every((s) => 'lit' in s)) {
       if (slices.length === 0) return fallback;
