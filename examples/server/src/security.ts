@@ -38,8 +38,8 @@ export interface Protections {
   masking: boolean;
   /**
    * The preset's Express layer (security headers, CORS allowlist, coded JSON errors, body,
-   * batch and document limits before parsing) and Apollo's CSRF prevention. Off: a plain
-   * `express.json` body parser.
+   * batch and document limits before parsing). Off: a plain `express.json` body parser.
+   * Apollo Server's CSRF prevention is on either way, as in Apollo's defaults.
    */
   http: boolean;
 }
@@ -168,7 +168,9 @@ export function presetConfig(input: SecurityInput): BulwarkConfig {
     http: {
       bodyLimit: input.bodyLimit,
       cors: on.http ? { origins: [...input.corsOrigins] } : false,
-      csrf: on.http ? {} : false,
+      // Apollo Server's own CSRF prevention stays on without the HTTP layer: it is Apollo's
+      // default, so a server with no Bulwark has it too.
+      csrf: {},
       batching: input.maxBatchSize === false ? false : { maxBatchSize: input.maxBatchSize },
       trustProxy: input.trustProxy,
     },

@@ -37,6 +37,10 @@ describe('protections', () => {
     expect((await post(deep)).status).toBe(200);
     expect((await post('{ __typename }')).headers.get('content-security-policy')).toBeNull();
     expect((await post('{ __typename }', { authorization: 'Bearer x.y.z' })).status).toBe(200);
+    // What plain Apollo Server keeps by default: CSRF prevention (a simple GET is refused).
+    const get = await fetch(`${server.url}?query=${encodeURIComponent('{ __typename }')}`);
+    expect(get.status).toBe(400);
+    expect(await get.text()).toMatch(/CSRF/);
   });
 
   it('switches one protection off and keeps the others', async () => {
