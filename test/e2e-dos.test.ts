@@ -135,6 +135,21 @@ describe('floods', () => {
     );
   });
 
+  it('refuses a token flood sent by GET before parsing', async () => {
+    // `!` needs no escaping in a URL: 10,001 tokens in a 10 KB query string.
+    const res = await t.send({
+      method: 'GET',
+      search: `?query=${encodeURIComponent(`{${'!'.repeat(10_001)}}`)}`,
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expectHttpRefusal(
+      res,
+      400,
+      'TOKEN_LIMIT_EXCEEDED',
+      'Document token count exceeds the maximum of 10000.',
+    );
+  });
+
   it('leaves a token flood in a GET URL to Node, which refuses URLs over 16 KB with 431', async () => {
     const query = `{${' a'.repeat(10_001)} }`;
     const res = await t.send({

@@ -1,4 +1,7 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import express from 'express';
 import { bulwark } from '@bulwark/preset';
 import type { BulwarkConfig } from '@bulwark/preset';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -424,5 +427,46 @@ describe('preset landing page in development', () => {
   it('keeps the CSP on GraphQL answers', async () => {
     const res = await s.post({ query: '{ hello }' });
     expect(res.headers.get('content-security-policy')).toBe(CSP);
+  });
+});
+
+describe('preset Vary header', () => {
+  // The CORS layer adds `Vary: Origin` to every answer, merged with what earlier middleware
+  // set (a cache must not serve one origin's answer to another).
+  async function varyAfter(earlier: string | string[] | undefined, origin?: string) {
+    const security = bulwark({ auth: false, authz: false, http: { cors: { origins: [APP] } } });
+    const app = express();
+    app.use(
+      (_req, res, next) => {
+        if (earlier !== undefined) res.setHeader('vary', earlier);
+        next();
+      },
+      ...security.express,
+    );
+    app.post('/', (_req, res) => res.json({}));
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(origin ? { origin } : {}) },
+        body: '{}',
+      });
+      return res.headers.get('vary');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it('adds Origin once, keeping what was there', async () => {
+    expect(await varyAfter(undefined)).toBe('Origin');
+    expect(await varyAfter(undefined, APP)).toBe('Origin');
+    expect(await varyAfter('Accept-Encoding')).toBe('Accept-Encoding, Origin');
+    expect(await varyAfter(['Accept-Encoding', 'Accept-Language'])).toBe(
+      'Accept-Encoding, Accept-Language, Origin',
+    );
+    expect(await varyAfter('origin')).toBe('origin');
+    expect(await varyAfter('*')).toBe('*');
   });
 });

@@ -219,9 +219,17 @@ function headersMiddleware(options: ResolvedPresetOptions): RequestHandler {
 
 function addVary(res: ServerResponse, field: string): void {
   const current = res.getHeader('vary');
-  const list = typeof current === 'string' ? current.split(',').map((s) => s.trim()) : [];
-  if (!list.some((v) => v.toLowerCase() === field.toLowerCase())) {
-    res.setHeader('vary', [...list.filter(Boolean), field].join(', '));
+  // The usual case, first on a new response: nothing to merge with.
+  if (current === undefined) {
+    res.setHeader('vary', field);
+    return;
+  }
+  const list = (Array.isArray(current) ? current.join(',') : String(current))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!list.some((v) => v === '*' || v.toLowerCase() === field.toLowerCase())) {
+    res.setHeader('vary', [...list, field].join(', '));
   }
 }
 
@@ -278,6 +286,8 @@ function sourcesOf(req: Request): string[] {
     const query = (entry as { query?: unknown } | null | undefined)?.query;
     if (typeof query === 'string') out.push(query);
   }
+  // Express parses the query string on each read of `req.query`: skip it when there is none.
+  if (!req.url.includes('?')) return out;
   const search = (req as { query?: unknown }).query;
   const query = (search as { query?: unknown } | null | undefined)?.query;
   if (typeof query === 'string') out.push(query);
