@@ -66,7 +66,8 @@ export class OperationAnalysis {
   private readonly walker: DocumentWalker;
   private readonly document: DocumentNode;
   private readonly schema: GraphQLSchema | null;
-  private readonly measures = new Map<string, CostExpr>();
+  /** Plans of `resolveCount`, by coordinate set; created on first use (most operations never ask). */
+  private measures: Map<string, CostExpr> | null = null;
   private readonly container: Container;
   private readonly variableDefaults: Readonly<Record<string, unknown>> | null;
   private reachable: (Container | FragmentState)[] | null = null;
@@ -142,7 +143,7 @@ export class OperationAnalysis {
    */
   resolveCount(coordinates: ReadonlySet<string>, variables?: RawVariables): number {
     const key = [...coordinates].sort().join('\n');
-    let plan = this.measures.get(key);
+    let plan = this.measures?.get(key);
     if (plan === undefined) {
       const walker = new DocumentWalker(
         this.schema,
@@ -151,7 +152,7 @@ export class OperationAnalysis {
         (c) => (coordinates.has(c) ? 1 : 0),
       );
       plan = walker.walkOperation(this.node, new Container()).cost;
-      this.measures.set(key, plan);
+      (this.measures ??= new Map()).set(key, plan);
     }
     if (typeof plan === 'number') return plan;
     const vars = this.variableDefaults ? { ...this.variableDefaults, ...variables } : variables;
