@@ -1,6 +1,6 @@
 import { buildSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { analyzeDocument, analyzeOperation, MAX_WALK_DEPTH } from '../src/index.js';
+import { analyzeDocument, analyzeOperation, MAX_WALK_DEPTH, schemaInfo } from '../src/index.js';
 
 const schema = buildSchema(`
   directive @cost(weight: String!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
@@ -315,5 +315,41 @@ describe('the per-document cache', () => {
     const a = analyzeDocument(schema, document);
     expect(a.operations[0]!.depth).toBe(1);
     expect(analyzeDocument(schema, document)).toBe(a);
+  });
+});
+
+describe('the per-schema field tables', () => {
+  it('remember the schema fields only: unknown names from clients do not grow them', () => {
+    const own = buildSchema('type Query { me: Me ok: Int } type Me { id: ID name: String }');
+    const names = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => `${prefix}${i}`).join(' ');
+    // Unknown fields on a known type, and on a type reached through a known field.
+    const a = analyzeOperation(
+      own,
+      parse(`{ ok ${names(500, 'x')} me { id ${names(500, 'y')} } }`),
+    )!;
+    expect(a.fields).toBe(1 + 500 + 1 + 1 + 500);
+    expect(a.coordinates.get('Me.id')).toBe(1);
+    expect(a.coordinates.get('Me.y7')).toBe(1);
+    const tables = (schemaInfo(own) as unknown as { fieldTables: Map<unknown, unknown[]> })
+      .fieldTables;
+    let remembered = 0;
+    for (const table of tables.values())
+      for (const bucket of table) remembered += (bucket as unknown[] | undefined)?.length ?? 0;
+    expect(remembered).toBe(4);
+  });
+
+  it('find every field among names of the same length', () => {
+    const own = buildSchema('type Query { ab: Int cd: Int ef: Int abc: Int }');
+    const a = analyzeOperation(own, parse('{ ef cd ab abc zz }'))!;
+    expect([...a.coordinates.keys()].sort()).toEqual([
+      'Query.ab',
+      'Query.abc',
+      'Query.cd',
+      'Query.ef',
+      'Query.zz',
+    ]);
+    // zz is unknown: it has a coordinate (for authorization's deny-by-default) but no cost.
+    expect(a.cost()).toBe(0);
   });
 });

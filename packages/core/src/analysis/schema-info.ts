@@ -51,6 +51,8 @@ export interface CostMetadata {
 
 /** What the walk needs of one field definition, computed once per schema. */
 export interface FieldInfo {
+  /** The field's name. */
+  readonly name: string;
   readonly coordinate: string;
   readonly namedType: GraphQLNamedType;
   /** The named type when composite (the parent of the field's selection set). */
@@ -194,7 +196,14 @@ export function schemaCostMetadata(schema: GraphQLSchema): CostMetadata {
 export class SchemaInfo {
   readonly schema: GraphQLSchema;
   readonly metadata: CostMetadata;
-  private readonly fields = new Map<GraphQLCompositeType, Map<string, FieldInfo | null>>();
+  /**
+   * Each type's fields, in buckets by name length: a field name in a new document is a string
+   * the parser has just cut out, and comparing it with the one or two names of its length is
+   * about twice as fast as hashing it for a map lookup. The buckets hold the schema's own
+   * fields only (a bounded set); a name the schema does not define is not remembered, so
+   * clients cannot grow this table.
+   */
+  private readonly fieldTables = new Map<GraphQLCompositeType, (FieldInfo[] | undefined)[]>();
   private readonly possible = new Map<GraphQLCompositeType, readonly string[]>();
   private readonly coordinates = new Map<GraphQLCompositeType, Map<string, string>>();
   private readonly abstract = new Map<GraphQLCompositeType, boolean>();
@@ -208,17 +217,29 @@ export class SchemaInfo {
 
   /** The field `name` of `parent`, `null` when unknown. */
   field(parent: GraphQLCompositeType, name: string): FieldInfo | null {
-    let byName = this.fields.get(parent);
-    if (!byName) {
-      byName = new Map();
-      this.fields.set(parent, byName);
+    let table = this.fieldTables.get(parent);
+    if (table === undefined) {
+      table = this.buildFieldTable(parent);
+      this.fieldTables.set(parent, table);
     }
-    let info = byName.get(name);
-    if (info === undefined) {
-      info = this.buildField(parent, name);
-      byName.set(name, info);
+    const bucket = table[name.length];
+    if (bucket !== undefined) {
+      for (let i = 0; i < bucket.length; i++) {
+        const info = bucket[i]!;
+        if (info.name === name) return info;
+      }
     }
-    return info;
+    return null;
+  }
+
+  private buildFieldTable(parent: GraphQLCompositeType): (FieldInfo[] | undefined)[] {
+    const table: (FieldInfo[] | undefined)[] = [];
+    if (!(isObjectType(parent) || isInterfaceType(parent))) return table;
+    for (const name of Object.keys(parent.getFields())) {
+      const info = this.buildField(parent, name);
+      if (info) (table[name.length] ??= []).push(info);
+    }
+    return table;
   }
 
   /** `Type.field` for a field the schema does not define (meta fields, typos), cached. */
@@ -313,6 +334,7 @@ export class SchemaInfo {
       if (w !== undefined) (argumentWeights ??= new Map()).set(arg.name, w);
     }
     return {
+      name,
       coordinate: `${parent.name}.${name}`,
       namedType,
       compositeType: isCompositeType(namedType) ? namedType : null,
