@@ -235,9 +235,8 @@ export class SchemaInfo {
   private buildFieldTable(parent: GraphQLCompositeType): (FieldInfo[] | undefined)[] {
     const table: (FieldInfo[] | undefined)[] = [];
     if (!(isObjectType(parent) || isInterfaceType(parent))) return table;
-    for (const name of Object.keys(parent.getFields())) {
-      const info = this.buildField(parent, name);
-      if (info) (table[name.length] ??= []).push(info);
+    for (const def of Object.values(parent.getFields())) {
+      (table[def.name.length] ??= []).push(this.buildField(parent, def));
     }
     return table;
   }
@@ -309,10 +308,8 @@ export class SchemaInfo {
     return w;
   }
 
-  private buildField(parent: GraphQLCompositeType, name: string): FieldInfo | null {
-    if (!(isObjectType(parent) || isInterfaceType(parent))) return null;
-    const def = parent.getFields()[name];
-    if (!def) return null;
+  private buildField(parent: GraphQLCompositeType, def: GraphQLField<unknown, unknown>): FieldInfo {
+    const name = def.name;
     let listWrappers = 0;
     let t: GraphQLOutputType = def.type;
     for (;;) {
