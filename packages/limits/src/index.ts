@@ -1,7 +1,7 @@
 export { createLimits, limitsPlugin, limitsPluginFromResolved } from './plugin.js';
 export type { Limits } from './plugin.js';
-export { checkSource, sourceLimitMiddleware } from './source.js';
-export type { SourceLimits } from './source.js';
+export { checkSource, documentSources, sourceLimitMiddleware } from './source.js';
+export type { DocumentRequest, SourceLimits } from './source.js';
 export {
   createLimitsRule,
   limitsRuleFromResolved,

@@ -37,9 +37,14 @@ export function checkSource(
   return null;
 }
 
-interface MinimalRequest {
+/** The parts of an Express request that can carry a document. */
+export interface DocumentRequest {
+  /** The parsed JSON body: one operation or a batch. */
   body?: unknown;
+  /** The parsed query string (GET `?query=`). */
   query?: unknown;
+  /** The request URL: when it has no `?`, `query` is not read (Express parses it per read). */
+  url?: string;
 }
 
 interface MinimalResponse {
@@ -48,7 +53,11 @@ interface MinimalResponse {
   end(body: string): unknown;
 }
 
-function sourcesOf(req: MinimalRequest): string[] {
+/**
+ * The documents a request carries before any GraphQL parsing: the POST body's `query`, each
+ * batch entry's, and GET `?query=`.
+ */
+export function documentSources(req: DocumentRequest): string[] {
   const out: string[] = [];
   const body = req.body;
   const entries = Array.isArray(body) ? body : [body];
@@ -57,6 +66,7 @@ function sourcesOf(req: MinimalRequest): string[] {
       out.push((e as { query: string }).query);
     }
   }
+  if (typeof req.url === 'string' && !req.url.includes('?')) return out;
   const q = req.query;
   if (q && typeof q === 'object' && typeof (q as { query?: unknown }).query === 'string') {
     out.push((q as { query: string }).query);
@@ -70,8 +80,8 @@ function sourcesOf(req: MinimalRequest): string[] {
  * has too many tokens, with 400 and a coded GraphQL error.
  */
 export function sourceLimitMiddleware(limits: SourceLimits = {}) {
-  return (req: MinimalRequest, res: MinimalResponse, next: () => void): void => {
-    for (const source of sourcesOf(req)) {
+  return (req: DocumentRequest, res: MinimalResponse, next: () => void): void => {
+    for (const source of documentSources(req)) {
       const error = checkSource(source, limits);
       if (error) {
         res.status(400);

@@ -4,6 +4,7 @@ import type { Principal, SecurityEvent } from '@bulwark/core';
 import {
   batchLimitMiddleware,
   createLimits,
+  documentSources,
   limitsPlugin,
   sourceLimitMiddleware,
 } from '@bulwark/limits';
@@ -352,5 +353,25 @@ describe('batch limit middleware', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('documentSources', () => {
+  it('lists the body, every batch entry and GET ?query=, and skips the query string when the URL has none', () => {
+    expect(documentSources({ body: { query: '{ a }' }, url: '/graphql' })).toEqual(['{ a }']);
+    expect(
+      documentSources({ body: [{ query: '{ a }' }, { query: 1 }, 'x', null, { query: '{ b }' }] }),
+    ).toEqual(['{ a }', '{ b }']);
+    expect(documentSources({ query: { query: '{ c }' }, url: '/graphql?query=x' })).toEqual([
+      '{ c }',
+    ]);
+    // No `?` in the URL: the parsed query string is not read at all.
+    const req = {
+      url: '/graphql',
+      get query(): unknown {
+        throw new Error('read');
+      },
+    };
+    expect(documentSources(req)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { emitEvent } from '@bulwark/core';
 import type { ErrorCode, OnSecurityEvent } from '@bulwark/core';
-import { checkBatchSize, checkSource } from '@bulwark/limits';
+import { checkBatchSize, checkSource, documentSources } from '@bulwark/limits';
 import type { ResolvedLimitsOptions } from '@bulwark/limits';
 import cors from 'cors';
 import type Express from 'express';
@@ -279,21 +279,6 @@ function corsMiddleware(
   };
 }
 
-function sourcesOf(req: Request): string[] {
-  const out: string[] = [];
-  const body: unknown = req.body;
-  for (const entry of Array.isArray(body) ? body : [body]) {
-    const query = (entry as { query?: unknown } | null | undefined)?.query;
-    if (typeof query === 'string') out.push(query);
-  }
-  // Express parses the query string on each read of `req.query`: skip it when there is none.
-  if (!req.url.includes('?')) return out;
-  const search = (req as { query?: unknown }).query;
-  const query = (search as { query?: unknown } | null | undefined)?.query;
-  if (typeof query === 'string') out.push(query);
-  return out;
-}
-
 /**
  * Builds the Express 5 middleware of the GraphQL route and the error handler:
  *
@@ -421,7 +406,7 @@ export function createHttpLayer(settings: HttpLayerSettings): HttpLayer {
       exposeLimits: limits.exposeLimits,
     };
     middleware.push((req, res, next) => {
-      for (const source of sourcesOf(req)) {
+      for (const source of documentSources(req)) {
         const error = checkSource(source, sourceLimits);
         if (error) {
           refuse(
