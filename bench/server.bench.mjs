@@ -1,7 +1,7 @@
 // HTTP throughput and p99 latency of the example server: with the full preset, with no
 // Bulwark ("bare"), and with GraphQL Armor instead, on the same schema, resolvers and data.
 //
-//   pnpm bench server        (or: pnpm build && node bench/server.bench.mjs [seconds])
+//   pnpm bench server        (or: pnpm build && node bench/server.bench.mjs [seconds] [rounds])
 //
 // Two document modes: "warm" (Apollo's document cache on; the same query again and again, as
 // real clients send) and "new" (`documentStore: null`: every request is parsed and validated,
@@ -9,17 +9,19 @@
 // hostile documents (fan-out bombs, alias and directive floods, deep nesting, each one unique),
 // half send the normal query; the figure is the normal queries' throughput and p99.
 //
-// Each server runs in its own child process; autocannon drives it from this process. Every
-// request carries the same valid bearer token (verified by Bulwark, ignored by the others).
+// Each server runs in its own child process; autocannon drives it from this process, one server
+// at a time, in short slices rotated round after round (see measureMode). Every request
+// carries the same valid bearer token (verified by Bulwark, ignored by the others).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { printTable, writeResults } from './lib/harness.mjs';
+import { median, printTable, writeResults } from './lib/harness.mjs';
 
 const require = createRequire(import.meta.url);
 const self = fileURLToPath(import.meta.url);
-const SECONDS = Number(process.argv[2] ?? 8);
+const SECONDS = Number(process.argv[2] ?? 4);
+const ROUNDS = Number(process.argv[3] ?? 6);
 const PASSWORD = 'bench-password-0123456789';
 
 const NORMAL = `query Storefront {
@@ -163,82 +165,101 @@ function cpuOf(child) {
   });
 }
 
-async function measure(variant, mode) {
-  const server = await start(variant, mode);
+/** One slice of normal traffic on one server: throughput, p99, and its CPU per request. */
+async function normalSlice(server) {
+  const cpu0 = await cpuOf(server.child);
+  const normal = summary(await load({ ...server, connections: 8, body: NORMAL }));
+  // CPU per request is steadier than throughput when the load generator shares the machine.
+  normal.cpuPerRequest = ((await cpuOf(server.child)) - cpu0) / normal.requests;
+  return normal;
+}
+
+/** One slice under attack: normal and hostile clients on the same server at once. */
+async function attackSlice(server) {
+  const [normal, hostileLoad] = await Promise.all([
+    load({ ...server, connections: 4, body: NORMAL }),
+    load({
+      ...server,
+      connections: 4,
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ query: hostile() }) }),
+    }),
+  ]);
+  return { normal: summary(normal), hostile: summary(hostileLoad) };
+}
+
+/** `xs` rotated left by `n`: round r starts with a different server. */
+const rotate = (xs, n) => xs.map((_, i) => xs[(i + n) % xs.length]);
+
+/**
+ * All servers of one mode run at once (idle but the one under load), and are loaded in short
+ * slices, round after round, each round in a rotated order. A shared machine's speed drifts by
+ * tens of percent within a minute: a ratio is taken between slices of the same round, seconds
+ * apart, and the median over rounds is reported with its range.
+ */
+async function measureMode(mode, variants) {
+  const servers = {};
   try {
-    await load({ ...server, connections: 8, body: NORMAL, duration: 3 }); // warm-up
-    const cpu0 = await cpuOf(server.child);
-    const normal = summary(await load({ ...server, connections: 8, body: NORMAL }));
-    // CPU per request is steadier than throughput when the load generator shares the machine.
-    normal.cpuPerRequest = ((await cpuOf(server.child)) - cpu0) / normal.requests;
-    // Under attack: the same server, normal and hostile clients at once.
-    const [attackNormal, attackHostile] = await Promise.all([
-      load({ ...server, connections: 4, body: NORMAL }),
-      load({
-        ...server,
-        connections: 4,
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ query: hostile() }) }),
-      }),
-    ]);
-    return { normal, attack: { normal: summary(attackNormal), hostile: summary(attackHostile) } };
+    for (const v of variants) servers[v] = await start(v, mode);
+    for (const v of variants)
+      await load({ ...servers[v], connections: 8, body: NORMAL, duration: 3 });
+    const rounds = Object.fromEntries(variants.map((v) => [v, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const v of rotate(variants, r)) rounds[v][r] = { normal: await normalSlice(servers[v]) };
+      for (const v of rotate(variants, r)) rounds[v][r].attack = await attackSlice(servers[v]);
+      console.error(
+        `${mode} round ${r + 1}: ` +
+          variants
+            .map(
+              (v) =>
+                `${v} ${rounds[v][r].normal.rps.toFixed(0)} req/s (attack ${rounds[v][r].attack.normal.rps.toFixed(0)})`,
+            )
+            .join(', '),
+      );
+    }
+    return rounds;
   } finally {
-    server.child.kill('SIGKILL');
+    for (const s of Object.values(servers)) s.child.kill('SIGKILL');
   }
+}
+
+/** Median and range of a per-round ratio: `f(variant's round) / f(bare's same round)`. */
+function ratio(rounds, v, f) {
+  const rs = rounds[v].map((r, i) => f(r) / f(rounds.bare[i]));
+  return `${median(rs).toFixed(2)}x (${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})`;
 }
 
 async function main() {
   const variants = ['bare', 'bulwark', 'armor'];
   const results = {};
-  // Two alternated rounds per variant and mode, to spread the machine's drift over all.
-  for (const mode of ['warm', 'new']) {
-    for (let round = 0; round < 2; round++) {
-      for (const v of variants) {
-        const r = await measure(v, mode);
-        ((results[mode] ??= {})[v] ??= []).push(r);
-        console.error(
-          `${mode} ${v} round ${round + 1}: ${r.normal.rps.toFixed(0)} req/s, attack normal ${r.attack.normal.rps.toFixed(0)} req/s`,
-        );
-      }
-    }
-  }
-  const avg = (xs, f) => xs.reduce((s, x) => s + f(x), 0) / xs.length;
+  for (const mode of ['warm', 'new']) results[mode] = await measureMode(mode, variants);
   const rows = [];
   const attackRows = [];
   for (const mode of ['warm', 'new']) {
-    const bare = avg(results[mode].bare, (r) => r.normal.rps);
-    const bareAttack = avg(results[mode].bare, (r) => r.attack.normal.rps);
+    const rounds = results[mode];
     for (const v of variants) {
-      const rs = results[mode][v];
-      const rps = avg(rs, (r) => r.normal.rps);
-      const p99 = avg(rs, (r) => r.normal.p99);
-      const non2xx = rs.reduce((s, r) => s + r.normal.non2xx, 0);
-      const cpu = avg(rs, (r) => r.normal.cpuPerRequest);
-      const bareCpu = avg(results[mode].bare, (r) => r.normal.cpuPerRequest);
+      const rs = rounds[v];
       rows.push([
         mode,
         v,
-        rps.toFixed(0),
-        `${(rps / bare).toFixed(2)}x`,
-        `${p99.toFixed(1)} ms`,
-        `${cpu.toFixed(0)} µs`,
-        `${(bareCpu / cpu).toFixed(2)}x`,
-        String(non2xx),
+        median(rs.map((r) => r.normal.rps)).toFixed(0),
+        ratio(rounds, v, (r) => r.normal.rps),
+        `${median(rs.map((r) => r.normal.p99)).toFixed(1)} ms`,
+        `${median(rs.map((r) => r.normal.cpuPerRequest)).toFixed(0)} µs`,
+        ratio(rounds, v, (r) => 1 / r.normal.cpuPerRequest),
+        String(rs.reduce((s, r) => s + r.normal.non2xx, 0)),
       ]);
-      const arps = avg(rs, (r) => r.attack.normal.rps);
-      const ap99 = avg(rs, (r) => r.attack.normal.p99);
-      const hrps = avg(rs, (r) => r.attack.hostile.rps);
       attackRows.push([
         mode,
         v,
-        arps.toFixed(0),
-        `${(arps / bareAttack).toFixed(2)}x`,
-        `${ap99.toFixed(1)} ms`,
-        hrps.toFixed(0),
+        median(rs.map((r) => r.attack.normal.rps)).toFixed(0),
+        ratio(rounds, v, (r) => r.attack.normal.rps),
+        `${median(rs.map((r) => r.attack.normal.p99)).toFixed(1)} ms`,
+        median(rs.map((r) => r.attack.hostile.rps)).toFixed(0),
       ]);
     }
   }
   const t1 = printTable(
-    `Normal traffic (8 connections, ${SECONDS} s × 2 rounds, mean of rounds)`,
+    `Normal traffic (8 connections, ${ROUNDS} rounds of ${SECONDS} s per server; medians, ratios to bare in the same round with their range)`,
     [
       'documents',
       'server',
@@ -256,7 +277,7 @@ async function main() {
     ['documents', 'server', 'normal req/s', 'vs bare', 'normal p99', 'hostile answered/s'],
     attackRows,
   );
-  writeResults('server', { seconds: SECONDS, results, tables: [t1, t2] });
+  writeResults('server', { seconds: SECONDS, rounds: ROUNDS, results, tables: [t1, t2] });
 }
 
 if (process.argv[2] === '--serve') await serve(process.argv[3], process.argv[4]);

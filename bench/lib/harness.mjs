@@ -41,7 +41,6 @@ export function runChild(script, args, { timeoutMs = 20_000, env = {}, nodeArgs 
 /** Formats microseconds. */
 export const us = (v) =>
   v === undefined ? 'n/a' : v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`;
-/** Formats a ratio. */
 /** Prints a Markdown table. */
 export function printTable(title, header, rows) {
   const lines = [
