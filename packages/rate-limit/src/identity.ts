@@ -139,15 +139,65 @@ export function digest(value: string): string {
 export const NO_VALUE = '-';
 
 /**
+ * Nesting beyond which an object or list argument is not told apart from others as deep: every
+ * such value shares one key (stricter, never looser). Bounds the recursion of
+ * {@link canonicalJson} on client values (`JSON.stringify` overflows near 5,000 levels).
+ */
+export const MAX_ARGUMENT_DEPTH = 32;
+
+/** The one key text of every argument value nested deeper than {@link MAX_ARGUMENT_DEPTH}. */
+const TOO_DEEP = 'j:too-deep';
+
+/**
+ * JSON of an object or list argument in one canonical form: object keys sorted, strings through
+ * `normalize`, so that reordering an input object's fields or changing the case of an email in
+ * it does not make a fresh key. `undefined` past {@link MAX_ARGUMENT_DEPTH}.
+ */
+function canonicalJson(
+  value: unknown,
+  normalize: (value: string) => string,
+  depth: number,
+): string | undefined {
+  if (typeof value === 'string') return JSON.stringify(normalize(value));
+  if (value === null || typeof value !== 'object') {
+    // Numbers, booleans, null; anything else (undefined) as null, as JSON.stringify does in lists.
+    return typeof value === 'number' || typeof value === 'boolean' ? String(value) : 'null';
+  }
+  if (depth >= MAX_ARGUMENT_DEPTH) return undefined;
+  const parts: string[] = [];
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const part = canonicalJson(item, normalize, depth + 1);
+      if (part === undefined) return undefined;
+      parts.push(part);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    const part = canonicalJson(v, normalize, depth + 1);
+    if (part === undefined) return undefined;
+    parts.push(`${JSON.stringify(key)}:${part}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/**
  * Turns an argument value into a key component: strings through `normalize`, other scalars
- * as text, objects as JSON; then hashed, so no personal data (an email) sits in the store.
+ * as text, objects and lists as canonical JSON (keys sorted, strings normalized; one shared
+ * key past {@link MAX_ARGUMENT_DEPTH} levels); then hashed, so no personal data (an email)
+ * sits in the store.
  */
 export function argumentComponent(value: unknown, normalize: (value: string) => string): string {
   if (value === undefined || value === null) return NO_VALUE;
   let text: string;
   if (typeof value === 'string') text = `s:${normalize(value)}`;
   else if (typeof value === 'number' || typeof value === 'boolean') text = `s:${String(value)}`;
-  else text = `j:${JSON.stringify(value)}`;
+  else {
+    const json = canonicalJson(value, normalize, 0);
+    text = json === undefined ? TOO_DEEP : `j:${json}`;
+  }
   return digest(text);
 }
 

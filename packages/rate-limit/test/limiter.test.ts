@@ -155,3 +155,51 @@ describe('a rule on an interface field', () => {
     await expect(remaining('{ user { email } }')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
   });
 });
+
+describe('object arguments as identities', () => {
+  const schema = buildSchema(`
+    input Credentials { email: String! password: String! }
+    type Query { ok: Boolean }
+    type Mutation { login(input: Credentials!): Boolean }
+  `);
+  const limiter = createRateLimiter({
+    store: new MemoryRateLimitStore({ max: 1000 }),
+    rules: [{ match: { field: 'Mutation.login' }, limit: 2, window: '1m', by: 'arg:input' }],
+    now: () => T0,
+  });
+  const LOGIN = 'mutation($c: Credentials!) { login(input: $c) }';
+  const check = (variables: Record<string, unknown>) =>
+    limiter.check({
+      schema,
+      document: parse(LOGIN),
+      variables,
+      context: { clientIp: '192.0.2.9' },
+    });
+
+  it('share one key whatever the order of their fields and the case of their strings', async () => {
+    await check({ c: { email: 'Eve@Example.com', password: 'p' } });
+    // The same credentials, fields reordered and the email's case changed: no fresh bucket.
+    await check({ c: { password: 'p', email: ' eve@example.COM' } });
+    const refused = await check({ c: { email: 'eve@example.com', password: 'p' } }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSecurityError(refused) && refused.code).toBe('RATE_LIMITED');
+  });
+
+  it('nested past JSON.stringify’s reach are keyed, not a 503', async () => {
+    // 6,000 levels: JSON.stringify throws a RangeError, and the limiter used to fail closed.
+    const deep = JSON.parse('['.repeat(6000) + ']'.repeat(6000)) as unknown;
+    const decision = await check({ c: deep });
+    expect(decision.allowed).toBe(true);
+    expect(decision.entries).toHaveLength(1);
+    // Every value that deep shares one key: the second and third such requests spend it.
+    const other = JSON.parse('['.repeat(7000) + ']'.repeat(7000)) as unknown;
+    await check({ c: other });
+    const refused = await check({ c: deep }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSecurityError(refused) && refused.code).toBe('RATE_LIMITED');
+  });
+});
