@@ -176,6 +176,7 @@ describe('fingerprinting', () => {
     ['an empty body', () => t.post({})],
     ['a query that is not a string', () => t.post({ query: { a: 1 } })],
     ['variables that are not an object', () => t.post({ query: '{ __typename }', variables: [1] })],
+    ['a subscription (the schema has none)', () => t.post({ query: 'subscription { x }' })],
     ['a batch', () => t.post([{ query: '{ __typename }' }])],
     [
       'a text/plain post',
@@ -231,6 +232,7 @@ describe('fingerprinting', () => {
       ['an empty body', 400, ['BAD_REQUEST']],
       ['a query that is not a string', 400, ['BAD_REQUEST']],
       ['variables that are not an object', 400, ['BAD_REQUEST']],
+      ['a subscription (the schema has none)', 400, ['GRAPHQL_VALIDATION_FAILED']],
       ['a batch', 400, ['BAD_REQUEST']],
       ['a text/plain post', 400, ['BAD_REQUEST']],
       ['a GET without query', 400, ['BAD_REQUEST']],

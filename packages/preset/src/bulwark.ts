@@ -49,6 +49,7 @@ import { withFreeIntrospection } from './introspection.js';
 import { BULWARK_DEFAULTS, assertNoReserved, resolvePresetOptions } from './options.js';
 import type { ResolvedPresetOptions } from './options.js';
 import { composePlugins } from './compose.js';
+import { knownOperationTypesRule } from './operation-types.js';
 import { contextGuardPlugin, noStorePlugin } from './plugins.js';
 
 /**
@@ -261,7 +262,10 @@ export function bulwark<TContext = unknown>(config: BulwarkConfig<TContext>): Bu
   );
   const context = createContextFactory(authenticate, clientIp, monitor);
 
-  const validationRules: ValidationRule[] = [...(limits?.validationRules ?? [])];
+  const validationRules: ValidationRule[] = [
+    ...(limits?.validationRules ?? []),
+    knownOperationTypesRule,
+  ];
   if (options.introspection === 'disabled') {
     validationRules.push(createNoIntrospectionRule({ onEvent: combined }));
   }

@@ -30,6 +30,7 @@ export type { ContextArgument, ContextFactory, SecurityContext } from './context
 export { UNEXPECTED_MESSAGE, refusalOf, sendJsonError } from './http.js';
 export type { HttpRefusal } from './http.js';
 export { contextGuardPlugin, noStorePlugin } from './plugins.js';
+export { knownOperationTypesRule } from './operation-types.js';
 export { pinoEvents } from './monitoring/pino.js';
 export type { EventLogger, LogLevel, PinoEventsOptions } from './monitoring/pino.js';
 export { BoundedLabel, prometheusEvents } from './monitoring/prometheus.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bulwark, resolvePresetOptions } from '../src/index.js';
+import { bulwark, knownOperationTypesRule, resolvePresetOptions } from '../src/index.js';
 import type { BulwarkConfig } from '../src/index.js';
 
 const SECRET = 'a-secret-of-at-least-thirty-two-bytes!!';
@@ -250,8 +250,9 @@ describe('bulwark defaults', () => {
       persistedQueries: false,
       parseOptions: { maxTokens: 10_000 },
     });
-    // The limits rule and the no-introspection rule.
-    expect(apollo.validationRules).toHaveLength(2);
+    // The limits rule, the operation-type rule and the no-introspection rule.
+    expect(apollo.validationRules).toHaveLength(3);
+    expect(apollo.validationRules).toContain(knownOperationTypesRule);
     // A fresh object each time: Apollo Server pushes its own plugins into the array it gets.
     expect(security.apollo.plugins).not.toBe(apollo.plugins);
     expect(security.apollo.plugins).toHaveLength(apollo.plugins.length);
@@ -265,7 +266,8 @@ describe('bulwark defaults', () => {
       masking: false,
       introspection: 'enabled',
     });
-    expect(security.apollo.validationRules).toEqual([]);
+    // Not a protection to switch off: graphql-js 17's own check, for graphql-js 16.
+    expect(security.apollo.validationRules).toEqual([knownOperationTypesRule]);
     expect(security.apollo.parseOptions).toEqual({});
     expect(security.limiter).toBeUndefined();
     expect(security.limits).toBeUndefined();
