@@ -158,12 +158,7 @@ export function deniedPaths(
     }
   };
 
-  const root =
-    operation.operation === 'query'
-      ? schema.getQueryType()
-      : operation.operation === 'mutation'
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
+  const root = schema.getRootType(operation.operation);
   if (root) walkSet(operation.selectionSet, [root.name], '');
   for (const p of check.deniedVariablePaths) record(p);
   total += Math.max(0, check.deniedVariableCount - check.deniedVariablePaths.length);

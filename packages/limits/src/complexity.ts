@@ -92,12 +92,7 @@ export function estimateComplexity(input: EstimateComplexityInput): number {
     if (def.kind === Kind.FRAGMENT_DEFINITION && !fragments.has(def.name.value))
       fragments.set(def.name.value, def);
   }
-  const root =
-    operation.operation === 'query'
-      ? schema.getQueryType()
-      : operation.operation === 'mutation'
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
+  const root = schema.getRootType(operation.operation);
   if (!root) return 0;
   const memo = new Map<string, number | null>();
 

@@ -106,12 +106,7 @@ export function findOccurrences(
     return found;
   };
 
-  const root =
-    operation.operation === 'query'
-      ? schema.getQueryType()
-      : operation.operation === 'mutation'
-        ? schema.getMutationType()
-        : schema.getSubscriptionType();
+  const root = schema.getRootType(operation.operation);
   return [...walk(operation.selectionSet, root ?? null, 1).values()];
 }
 
