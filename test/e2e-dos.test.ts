@@ -314,24 +314,40 @@ describe('bodies and batches', () => {
     expectHttpRefusal(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON.');
   });
 
-  it('answers 20,000-level nested JSON variables with a coded 4xx, not a stack overflow', async () => {
+  it('refuses 20,000-level nested JSON variables before graphql-js coerces them, for anyone', async () => {
     const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
-    const body = `{"query":"mutation($x: [UpdateUserInput!]!) { updateUsers(inputs: $x) { id } }","variables":{"x":${deep}}}`;
-    // Anonymous: refused by authorization before the variables are coerced.
-    const anonymous = await t.post(body);
-    expect(anonymous.status).toBe(403);
-    expect(codes(anonymous)).toEqual(['FORBIDDEN']);
-    // An admin reaches graphql-js's coercion, which stops at the first level the type lacks.
+    const body = (x: string) =>
+      `{"query":"mutation($x: [UpdateUserInput!]!) { updateUsers(inputs: $x) { id } }","variables":{"x":${x}}}`;
+    const refusal = {
+      errors: [
+        {
+          message: 'Variable "$x" is nested deeper than the maximum of 64 levels.',
+          extensions: { code: 'VARIABLES_DEPTH_LIMIT_EXCEEDED' },
+        },
+      ],
+    };
+    const anonymous = await t.post(body(deep));
+    expect(anonymous.status).toBe(400);
+    expect(anonymous.body).toEqual(refusal);
     const { accessToken } = await t.login('ada');
-    const admin = await t.post(body, { authorization: `Bearer ${accessToken}` });
+    const admin = await t.post(body(deep), { authorization: `Bearer ${accessToken}` });
     expect(admin.status).toBe(400);
-    expect(admin.body.errors).toEqual([
-      {
-        message: 'Variable "$x" has an invalid value.',
-        locations: [{ line: 1, column: 10 }],
-        extensions: { code: 'BAD_USER_INPUT' },
-      },
-    ]);
+    expect(admin.body).toEqual(refusal);
+    // Within the limit, authorization still refuses the anonymous client.
+    const shallow = await t.post(body('[{"displayName":"x"}]'));
+    expect(shallow.status).toBe(403);
+    expect(codes(shallow)).toEqual(['FORBIDDEN']);
+  });
+
+  it('answers deep variables on the rate-limited login with a 400, not a 503', async () => {
+    // The login limit keys on the email argument; a 6,000-level value made the limiter's
+    // JSON.stringify overflow, and the limiter failed closed with 503.
+    const deep = `${'['.repeat(6000)}${']'.repeat(6000)}`;
+    const res = await t.post(
+      `{"query":"mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }","variables":{"e":${deep},"p":"x"}}`,
+    );
+    expect(res.status).toBe(400);
+    expect(codes(res)).toEqual(['VARIABLES_DEPTH_LIMIT_EXCEEDED']);
   });
 
   it('refuses HTTP batches: batching is off by default', async () => {
@@ -393,6 +409,7 @@ it('never answered a hostile request with a 5xx, and logged every refusal', () =
       'DEPTH_LIMIT_EXCEEDED',
       'LIST_DEPTH_LIMIT_EXCEEDED',
       'COST_LIMIT_EXCEEDED',
+      'VARIABLES_DEPTH_LIMIT_EXCEEDED',
       'FORBIDDEN',
       // Not RATE_LIMITED: an operation refused by a limit or by authorization is never charged
       // to the cost budget (the preset runs the rate limiter last).

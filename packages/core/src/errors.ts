@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   DOCUMENT_SIZE_LIMIT_EXCEEDED: { status: 400 },
   /** An HTTP batch holds more operations than allowed. */
   BATCH_LIMIT_EXCEEDED: { status: 400 },
+  /** A variable's value is nested deeper (objects and lists) than allowed. */
+  VARIABLES_DEPTH_LIMIT_EXCEEDED: { status: 400 },
   /** The estimated cost of the operation is higher than allowed. */
   COST_LIMIT_EXCEEDED: { status: 400 },
   /** A list field lacks the slicing argument its `@listSize` requires. */
@@ -179,6 +181,11 @@ export const DocumentSizeLimitError = errorClass(
 );
 /** `BATCH_LIMIT_EXCEEDED` (400). */
 export const BatchLimitError = errorClass('BATCH_LIMIT_EXCEEDED', 'BatchLimitError');
+/** `VARIABLES_DEPTH_LIMIT_EXCEEDED` (400). */
+export const VariablesDepthLimitError = errorClass(
+  'VARIABLES_DEPTH_LIMIT_EXCEEDED',
+  'VariablesDepthLimitError',
+);
 /** `COST_LIMIT_EXCEEDED` (400). */
 export const CostLimitError = errorClass('COST_LIMIT_EXCEEDED', 'CostLimitError');
 /** `SLICING_ARGUMENT_REQUIRED` (400). */

@@ -47,3 +47,5 @@ export type {
   EstimateComplexityInput,
 } from './complexity.js';
 export { LIMIT_CODES } from './messages.js';
+export { findDeepVariable, variablesDepthMessage } from './variables.js';
+export type { DeepVariable } from './variables.js';

@@ -102,6 +102,14 @@ export interface LimitsOptions {
   maxDocumentLength?: LimitValue;
   /** Maximum operations in one HTTP batch (see `batchLimitMiddleware`). @default 10 */
   maxBatchSize?: LimitValue;
+  /**
+   * Maximum nesting of a variable's value, each object and each list one level (`"a"` is 0,
+   * `{ "a": ["b"] }` is 2). Checked in `didResolveOperation`, before graphql-js coerces the
+   * variables: on a recursive input type a value a few thousand levels deep overflows its
+   * stack. Plain graphql-js users pass `request.variables` to the rule.
+   * @default 64
+   */
+  maxVariableDepth?: LimitValue;
   /** The cost model. */
   cost?: CostOptions;
   /**
@@ -148,6 +156,7 @@ export const LIMITS_DEFAULTS = Object.freeze({
   maxTokens: 10_000,
   maxDocumentLength: 100_000,
   maxBatchSize: 10,
+  maxVariableDepth: 64,
   defaultListSize: 10,
 });
 
@@ -181,6 +190,7 @@ export interface ResolvedLimitsOptions {
   readonly maxTokens: LimitValue;
   readonly maxDocumentLength: LimitValue;
   readonly maxBatchSize: LimitValue;
+  readonly maxVariableDepth: LimitValue;
   readonly defaultListSize: number;
   readonly estimators: readonly ComplexityEstimator[] | null;
   readonly requireSlicingArguments: boolean;
@@ -198,6 +208,7 @@ const KNOWN = [
   'maxTokens',
   'maxDocumentLength',
   'maxBatchSize',
+  'maxVariableDepth',
   'cost',
   'ignore',
   'ignoreIntrospection',
@@ -255,6 +266,8 @@ export function resolveLimitsOptions(options: LimitsOptions = {}): ResolvedLimit
   if (maxTokens !== false) assertPositiveInteger('maxTokens', maxTokens);
   if (maxDocumentLength !== false) assertPositiveInteger('maxDocumentLength', maxDocumentLength);
   if (maxBatchSize !== false) assertPositiveInteger('maxBatchSize', maxBatchSize);
+  const maxVariableDepth = options.maxVariableDepth ?? LIMITS_DEFAULTS.maxVariableDepth;
+  if (maxVariableDepth !== false) assertPositiveInteger('maxVariableDepth', maxVariableDepth);
 
   const cost = options.cost ?? {};
   assertObject('cost', cost as unknown);
@@ -302,6 +315,7 @@ export function resolveLimitsOptions(options: LimitsOptions = {}): ResolvedLimit
     maxTokens,
     maxDocumentLength,
     maxBatchSize,
+    maxVariableDepth,
     defaultListSize,
     estimators,
     requireSlicingArguments,

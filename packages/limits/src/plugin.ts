@@ -6,7 +6,7 @@ import type {
   GraphQLRequestContext,
   GraphQLRequestListener,
 } from '@apollo/server';
-import type { DocumentNode, ParseOptions, ValidationRule } from 'graphql';
+import type { DocumentNode, GraphQLError, ParseOptions, ValidationRule } from 'graphql';
 import { limitsRuleFromResolved } from './rule.js';
 import { checkOperation, operationCost } from './check.js';
 import type { Violation } from './check.js';
@@ -14,13 +14,15 @@ import { tokenMessage } from './messages.js';
 import { resolveLimitsOptions } from './options.js';
 import type { LimitsOptions, ResolvedLimitsOptions } from './options.js';
 import { isTokenLimitSyntaxError } from './tokens.js';
+import { findDeepVariable, variablesDepthMessage } from './variables.js';
 
 type RequestContext = GraphQLRequestContext<BaseContext>;
 
 /**
  * The request-time half of the limits, as an Apollo Server 5 plugin:
  *
- * - `didResolveOperation`: per-principal maxima, `measure` mode, the cost when variables or
+ * - `didResolveOperation`: the nesting of the variables (before graphql-js coerces them),
+ *   per-principal maxima, `measure` mode, the cost when variables or
  *   estimators matter (every request, before any resolver), and the static limits for a
  *   document that did not go through the validation rule;
  * - `didEncounterErrors`: graphql-js's token-limit syntax error becomes `TOKEN_LIMIT_EXCEEDED`;
@@ -72,6 +74,24 @@ export function limitsPluginFromResolved(
     });
   }
 
+  /** Before graphql-js coerces the variables (recursively): see {@link findDeepVariable}. */
+  function checkVariables(rc: RequestContext): void {
+    if (o.maxVariableDepth === false) return;
+    const deep = findDeepVariable(rc.request.variables, o.maxVariableDepth);
+    if (!deep) return;
+    const message = variablesDepthMessage(deep.name, o.maxVariableDepth, o.exposeLimits);
+    emitEvent(o.onEvent, {
+      source: 'limits',
+      outcome: 'rejected',
+      code: 'VARIABLES_DEPTH_LIMIT_EXCEEDED',
+      reason: message,
+      operationName: rc.operationName ?? rc.request.operationName ?? undefined,
+      subject: principalOf(rc)?.subject,
+      detail: { limit: 'maxVariableDepth', max: o.maxVariableDepth },
+    });
+    throw createSecurityError('VARIABLES_DEPTH_LIMIT_EXCEEDED', message);
+  }
+
   function checkStatic(rc: RequestContext, document: DocumentNode): void {
     const analysis = analyzeDocument(rc.schema, document, analysisOptions);
     if (analysis.isMarked(o)) return;
@@ -100,6 +120,7 @@ export function limitsPluginFromResolved(
       const listener: GraphQLRequestListener<BaseContext> = {
         async didResolveOperation(rc) {
           const document = rc.document;
+          checkVariables(rc);
           // Without the validation rule (or with `dangerouslyDisableValidation`), the static
           // limits are checked here, after graphql-js's validation: still before any resolver.
           checkStatic(rc, document);
@@ -127,8 +148,10 @@ export function limitsPluginFromResolved(
         async didEncounterErrors(rc) {
           if (o.maxTokens === false) return;
           for (const error of rc.errors) {
+            // Typed GraphQLError, but graphql-js returns whatever variable coercion threw (a
+            // RangeError on deeply nested variables) as is: no `extensions` on those.
             if (
-              error.extensions['code'] === 'GRAPHQL_PARSE_FAILED' &&
+              (error as Partial<GraphQLError>).extensions?.['code'] === 'GRAPHQL_PARSE_FAILED' &&
               isTokenLimitSyntaxError(error)
             ) {
               const message = tokenMessage(o.maxTokens, o.exposeLimits);

@@ -129,20 +129,36 @@ describe('depth', () => {
     ]);
   });
 
-  it('tolerates fragment cycles, unknown fragments and unknown fields', () => {
+  it('tolerates fragment cycles and unknown fields, and leaves them to graphql-js', () => {
     const cyc = validate(
       shop,
-      parse(
-        '{ ...A ...Nope me { nope { x } } } fragment A on Query { ...B } fragment B on Query { ...A }',
-      ),
+      parse('{ ...A me { nope { x } } } fragment A on Query { ...B } fragment B on Query { ...A }'),
       [...specifiedRules, createLimitsRule({ ...OFF, maxDepth: 2, maxCost: 100 })],
     );
-    // graphql-js reports the cycle, the unknown fragment and the unknown field; we add nothing.
+    // graphql-js reports the cycle and the unknown field; we add nothing.
     expect(cyc.map((e) => e.message).sort()).toEqual([
       'Cannot query field "nope" on type "User". Did you mean "role"?',
       'Cannot spread fragment "A" within itself via "B".',
-      'Unknown fragment "Nope".',
     ]);
+  });
+
+  it('refuses a document with unknown fragments once, in graphql-js words, before its rules run', () => {
+    // 200 unknown spreads: graphql-js alone reports 100 errors and gives up.
+    const lost = `query Lost { ${Array.from({ length: 200 }, (_, i) => `...Missing${i}`).join(' ')} }`;
+    expect(validate(shop, parse(lost), specifiedRules)).toHaveLength(101);
+    const errors = validate(shop, parse(lost), [
+      ...specifiedRules,
+      createLimitsRule({ ...OFF, maxDepth: 2 }),
+    ]);
+    expect(errors.map((e) => [e.message, e.locations])).toEqual([
+      ['Unknown fragment "Missing0".', [{ line: 1, column: 14 }]],
+    ]);
+    // With other errors beside it, the unknown fragment is the one reported.
+    const mixed = validate(shop, parse('{ ...Nope me { nope } }'), [
+      ...specifiedRules,
+      createLimitsRule({ ...OFF, maxDepth: 2 }),
+    ]);
+    expect(mixed.map((e) => e.message)).toEqual(['Unknown fragment "Nope".']);
   });
 
   it('hides the figures with exposeLimits: false', () => {

@@ -1,6 +1,7 @@
 import { Kind, valueFromASTUntyped } from 'graphql';
 import type {
   DocumentNode,
+  FragmentSpreadNode,
   GraphQLSchema,
   OperationDefinitionNode,
   OperationTypeNode,
@@ -276,6 +277,8 @@ export class DocumentAnalysis {
   readonly operations: readonly OperationAnalysis[];
   /** Fragment spreads that name no fragment of the document. */
   readonly unknownFragments: number;
+  /** The first of them the walk met (in an operation or a fragment it reaches), or `null`. */
+  readonly firstUnknownSpread: FragmentSpreadNode | null;
   /** Spreads that close a fragment cycle (ignored by the walk). */
   readonly fragmentCycles: number;
 
@@ -298,6 +301,7 @@ export class DocumentAnalysis {
   constructor(operations: readonly OperationAnalysis[], walker: DocumentWalker) {
     this.operations = operations;
     this.unknownFragments = walker.unknownFragments;
+    this.firstUnknownSpread = walker.firstUnknownSpread;
     this.fragmentCycles = walker.cycles;
   }
 

@@ -5,6 +5,7 @@ import type {
   DocumentNode,
   FieldNode,
   FragmentDefinitionNode,
+  FragmentSpreadNode,
   GraphQLCompositeType,
   GraphQLInputType,
   GraphQLSchema,
@@ -208,6 +209,8 @@ export class DocumentWalker {
   readonly violations: SlicingViolation[] = [];
   cycles = 0;
   unknownFragments = 0;
+  /** The first spread met that names no fragment of the document. */
+  firstUnknownSpread: FragmentSpreadNode | null = null;
 
   /**
    * When set, the "cost" of a field is `measure(coordinate)` instead of its weight: with 1 for
@@ -245,15 +248,7 @@ export class DocumentWalker {
   }
 
   rootType(operation: OperationDefinitionNode): GraphQLCompositeType | null {
-    const schema = this.info?.schema;
-    if (!schema) return null;
-    const t =
-      operation.operation === 'query'
-        ? schema.getQueryType()
-        : operation.operation === 'mutation'
-          ? schema.getMutationType()
-          : schema.getSubscriptionType();
-    return t ?? null;
+    return this.info?.schema.getRootType(operation.operation) ?? null;
   }
 
   /** The state of a fragment, walking it on first use. */
@@ -316,7 +311,10 @@ export class DocumentWalker {
           const name = sel.name.value;
           const state = this.fragment(name, level + 1);
           if (state === undefined) {
-            if (this.rewalking === 0) this.unknownFragments++;
+            if (this.rewalking === 0) {
+              this.unknownFragments++;
+              this.firstUnknownSpread ??= sel;
+            }
             out.directives += dirCount;
             continue;
           }
