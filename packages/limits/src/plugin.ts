@@ -14,7 +14,7 @@ import { tokenMessage } from './messages.js';
 import { resolveLimitsOptions } from './options.js';
 import type { LimitsOptions, ResolvedLimitsOptions } from './options.js';
 import { isTokenLimitSyntaxError } from './tokens.js';
-import { findDeepVariable, variablesDepthMessage } from './variables.js';
+import { variablesDepthRefusal } from './variables.js';
 
 type RequestContext = GraphQLRequestContext<BaseContext>;
 
@@ -74,22 +74,14 @@ export function limitsPluginFromResolved(
     });
   }
 
-  /** Before graphql-js coerces the variables (recursively): see {@link findDeepVariable}. */
+  /** Before graphql-js coerces the variables (recursively): see `findDeepVariable`. */
   function checkVariables(rc: RequestContext): void {
-    if (o.maxVariableDepth === false) return;
-    const deep = findDeepVariable(rc.request.variables, o.maxVariableDepth);
-    if (!deep) return;
-    const message = variablesDepthMessage(deep.name, o.maxVariableDepth, o.exposeLimits);
-    emitEvent(o.onEvent, {
-      source: 'limits',
-      outcome: 'rejected',
-      code: 'VARIABLES_DEPTH_LIMIT_EXCEEDED',
-      reason: message,
+    if (!rc.request.variables) return;
+    const message = variablesDepthRefusal(rc.request.variables, o, () => ({
       operationName: rc.operationName ?? rc.request.operationName ?? undefined,
       subject: principalOf(rc)?.subject,
-      detail: { limit: 'maxVariableDepth', max: o.maxVariableDepth },
-    });
-    throw createSecurityError('VARIABLES_DEPTH_LIMIT_EXCEEDED', message);
+    }));
+    if (message !== undefined) throw createSecurityError('VARIABLES_DEPTH_LIMIT_EXCEEDED', message);
   }
 
   function checkStatic(rc: RequestContext, document: DocumentNode): void {

@@ -5,7 +5,7 @@ import type { Principal, RawVariables } from '@bulwark/core';
 import { documentLengthMessage } from './messages.js';
 import { checkOperation } from './check.js';
 import { OPERATION_LIMITS, resolveLimitsOptions } from './options.js';
-import { findDeepVariable, variablesDepthMessage } from './variables.js';
+import { variablesDepthRefusal } from './variables.js';
 import type { LimitsOptions, OperationLimitName, ResolvedLimitsOptions } from './options.js';
 
 /**
@@ -60,22 +60,11 @@ export function limitsRuleFromResolved(
         context.reportError(validationError('DOCUMENT_SIZE_LIMIT_EXCEEDED', message));
         return REFUSED;
       }
-      if (options.maxVariableDepth !== false && request?.variables) {
-        const deep = findDeepVariable(request.variables, options.maxVariableDepth);
-        if (deep) {
-          const message = variablesDepthMessage(
-            deep.name,
-            options.maxVariableDepth,
-            options.exposeLimits,
-          );
-          emitEvent(options.onEvent, {
-            source: 'limits',
-            outcome: 'rejected',
-            code: 'VARIABLES_DEPTH_LIMIT_EXCEEDED',
-            reason: message,
-            subject: request.principal?.subject,
-            detail: { limit: 'maxVariableDepth', max: options.maxVariableDepth },
-          });
+      if (request?.variables) {
+        const message = variablesDepthRefusal(request.variables, options, () => ({
+          subject: request.principal?.subject,
+        }));
+        if (message !== undefined) {
           context.reportError(validationError('VARIABLES_DEPTH_LIMIT_EXCEEDED', message));
           return REFUSED;
         }

@@ -1,3 +1,6 @@
+import { emitEvent } from '@bulwark/core';
+import type { ResolvedLimitsOptions } from './options.js';
+
 /**
  * How deep a request's variables nest. graphql-js coerces a variable's value recursively, and
  * on a recursive input type (`input Filter { and: [Filter!] }`) a value a few thousand levels
@@ -48,4 +51,31 @@ export function variablesDepthMessage(name: string, max: number, expose: boolean
   return expose
     ? `Variable "$${shown}" is nested deeper than the maximum of ${max} levels.`
     : `Variable "$${shown}" is nested too deeply.`;
+}
+
+/**
+ * The check of `maxVariableDepth`, shared by the plugin and the rule: when a variable nests
+ * too deep, reports the `rejected` event (with what `request()` says of the request, read only
+ * then) and returns the message to refuse with.
+ */
+export function variablesDepthRefusal(
+  variables: unknown,
+  o: ResolvedLimitsOptions,
+  request: () => { operationName?: string | undefined; subject?: string | undefined },
+): string | undefined {
+  if (o.maxVariableDepth === false) return undefined;
+  const deep = findDeepVariable(variables, o.maxVariableDepth);
+  if (!deep) return undefined;
+  const message = variablesDepthMessage(deep.name, o.maxVariableDepth, o.exposeLimits);
+  const { operationName, subject } = request();
+  emitEvent(o.onEvent, {
+    source: 'limits',
+    outcome: 'rejected',
+    code: 'VARIABLES_DEPTH_LIMIT_EXCEEDED',
+    reason: message,
+    operationName,
+    subject,
+    detail: { limit: 'maxVariableDepth', max: o.maxVariableDepth },
+  });
+  return message;
 }
