@@ -326,8 +326,7 @@ export class DocumentWalker {
           container.addSpread(state);
           typeCond = state.type;
           s = state.summary;
-          if (sized !== null)
-            s = { ...s, cost: this.sizedFragmentCost(name, state, level + 1, sized) };
+          if (sized !== null) s = { ...s, cost: this.sizedFragmentCost(state, level + 1, sized) };
         }
         out.fields += s.fields;
         out.aliases += s.aliases;
@@ -380,19 +379,14 @@ export class DocumentWalker {
   }
 
   /** A fragment spread under a field whose `@listSize(sizedFields:)` sizes its top-level fields. */
-  private sizedFragmentCost(
-    name: string,
-    state: FragmentState,
-    level: number,
-    sized: SizedContext,
-  ): CostExpr {
-    const key = `${name}\u0000${sized.key}`;
+  private sizedFragmentCost(state: FragmentState, level: number, sized: SizedContext): CostExpr {
+    const key = `${state.name}\u0000${sized.key}`;
     const known = this.sizedFragments.get(key);
     if (known) return known.cost;
     if (this.sizedRewalks >= SIZED_REWALK_BUDGET) return Infinity;
     this.sizedRewalks++;
     // Re-walk only for the cost; structure and local data were recorded on the first walk.
-    const slot = this.fragments.get(name)!;
+    const slot = this.fragments.get(state.name)!;
     slot.state = VISITING;
     this.rewalking++;
     const s = this.walkSet(slot.def.selectionSet, state.type, new Container(), level, sized);
