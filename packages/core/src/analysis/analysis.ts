@@ -196,7 +196,7 @@ export class OperationAnalysis {
   get height(): number {
     if (this.coords) return this.coords.size;
     if (this.heightValue === -1 && this.singleOperation)
-      this.heightValue = this.walker.distinct.size;
+      this.heightValue = this.walker.distinctFields;
     if (this.heightValue === -1) {
       // Only the distinct keys matter here: no multiplicities, no argument maps.
       const states = this.reachableStates();

@@ -68,6 +68,8 @@ export interface FieldInfo {
   readonly args: ReadonlyMap<string, GraphQLArgument>;
   /** `Type.field(arg:)` by argument name, built once. */
   readonly argumentCoordinates: ReadonlyMap<string, string>;
+  /** @internal The last walk that met this field (see `DocumentWalker`'s distinct count). */
+  mark: number;
 }
 
 const METADATA = new WeakMap<GraphQLSchema, CostMetadata>();
@@ -341,6 +343,7 @@ export class SchemaInfo {
       argumentWeights,
       args,
       argumentCoordinates,
+      mark: 0,
     };
   }
 }

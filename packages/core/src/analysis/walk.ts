@@ -58,6 +58,9 @@ export interface SetSummary {
   cost: CostExpr;
 }
 
+/** Walks begun so far: each takes the next number as its mark on the schema's fields. */
+let walkStamps = 0;
+
 const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
 const NO_VIOLATIONS: readonly SlicingViolation[] = Object.freeze([]);
 const NO_SPREADS: readonly FragmentState[] = Object.freeze([]);
@@ -171,6 +174,21 @@ function emptySummary(): SetSummary {
   };
 }
 
+function resetSummary(s: SetSummary): SetSummary {
+  s.depth = 0;
+  s.plainDepth = 0;
+  s.listDepth = 0;
+  s.fields = 0;
+  s.aliases = 0;
+  s.typenameAliases = 0;
+  s.directives = 0;
+  s.topFields = 0;
+  s.introspection = 0;
+  s.typenames = 0;
+  s.cost = 0;
+  return s;
+}
+
 function sizeSignature(size: SizeExpr): string {
   if (typeof size === 'number') return String(size);
   return (
@@ -190,17 +208,29 @@ export class DocumentWalker {
   readonly info: SchemaInfo | null;
   /** The document's fragments by name (the first definition of a name wins), and their walk. */
   readonly fragments = new Map<string, FragmentSlot>();
-  private readonly sizedFragments = new Map<string, SetSummary>();
+  private readonly sizedFragments = new Map<string, CostExpr>();
+  /**
+   * One summary per nesting level for the sets whose summary is read once by the caller and
+   * dropped (a field's selection set, an inline fragment): a set is summarized after its
+   * children, so the children's level is free again when it is used. Operations and fragments,
+   * whose summaries are kept, get their own.
+   */
+  private readonly scratch: SetSummary[] = [];
   private sizedRewalks = 0;
   /** > 0 while a fragment is walked again for its cost only: no side effect is recorded then. */
   private rewalking = 0;
   readonly defaultListSize: number;
   truncated = false;
   /**
-   * Every coordinate the walk met, outside cost-only re-walks. In a document with one operation
-   * every walked fragment is reachable from it, so this is the operation's height.
+   * This walk's mark on the schema's fields (see `FieldInfo.mark`): a field whose mark is not
+   * this one has not been met yet. Counting distinct fields this way spares hashing a string
+   * per field occurrence; walks run one at a time, so marks cannot interleave.
    */
-  readonly distinct = new Set<string>();
+  private readonly stamp = ++walkStamps;
+  /** Distinct schema fields met, outside cost-only re-walks (see `distinctFields`). */
+  private knownDistinct = 0;
+  /** Distinct coordinates met that the schema does not define (`__typename`, typos). */
+  private unknownDistinct: Set<string> | null = null;
   private finished = 0;
   /**
    * Every slicing violation the walk met, outside cost-only re-walks: the operation's, in a
@@ -237,10 +267,18 @@ export class DocumentWalker {
     }
   }
 
+  /**
+   * How many distinct coordinates the walk met, outside cost-only re-walks. In a document with
+   * one operation every walked fragment is reachable from it, so this is the operation's height.
+   */
+  get distinctFields(): number {
+    return this.knownDistinct + (this.unknownDistinct?.size ?? 0);
+  }
+
   /** Summarizes an operation's selection set, filling `container` with its local data. */
   walkOperation(operation: OperationDefinitionNode, container: Container): SetSummary {
     const root = this.rootType(operation);
-    const summary = this.walkSet(operation.selectionSet, root, container, 1, null);
+    const summary = this.walkSet(operation.selectionSet, root, container, 1, null, emptySummary());
     summary.directives += operation.directives?.length ?? 0;
     for (const v of operation.variableDefinitions ?? [])
       summary.directives += v.directives?.length ?? 0;
@@ -260,7 +298,7 @@ export class DocumentWalker {
     slot.state = VISITING;
     const type = this.namedComposite(def.typeCondition.name.value);
     const container = new Container();
-    const summary = this.walkSet(def.selectionSet, type, container, level, null);
+    const summary = this.walkSet(def.selectionSet, type, container, level, null, emptySummary());
     summary.directives += def.directives?.length ?? 0;
     const state: FragmentState = { name, summary, container, type, order: this.finished++ };
     slot.state = state;
@@ -272,14 +310,22 @@ export class DocumentWalker {
     return t && isCompositeType(t) ? t : null;
   }
 
+  /** A reset summary of `level` for a set whose summary the caller reads once. */
+  private scratchAt(level: number): SetSummary {
+    const s = this.scratch[level];
+    if (s === undefined) return (this.scratch[level] = emptySummary());
+    return resetSummary(s);
+  }
+
+  /** Summarizes `set` into `out` and returns it. */
   private walkSet(
     set: SelectionSetNode,
     parent: GraphQLCompositeType | null,
     container: Container,
     level: number,
     sized: SizedContext | null,
+    out: SetSummary,
   ): SetSummary {
-    const out = emptySummary();
     if (level > MAX_WALK_DEPTH) {
       this.truncated = true;
       return out;
@@ -306,7 +352,14 @@ export class DocumentWalker {
         let typeCond: GraphQLCompositeType | null = parent;
         if (sel.kind === Kind.INLINE_FRAGMENT) {
           if (sel.typeCondition) typeCond = this.namedComposite(sel.typeCondition.name.value);
-          s = this.walkSet(sel.selectionSet, typeCond, container, level + 1, sized);
+          s = this.walkSet(
+            sel.selectionSet,
+            typeCond,
+            container,
+            level + 1,
+            sized,
+            this.scratchAt(level + 1),
+          );
         } else {
           const name = sel.name.value;
           const state = this.fragment(name, level + 1);
@@ -382,18 +435,25 @@ export class DocumentWalker {
   private sizedFragmentCost(state: FragmentState, level: number, sized: SizedContext): CostExpr {
     const key = `${state.name}\u0000${sized.key}`;
     const known = this.sizedFragments.get(key);
-    if (known) return known.cost;
+    if (known !== undefined) return known;
     if (this.sizedRewalks >= SIZED_REWALK_BUDGET) return Infinity;
     this.sizedRewalks++;
     // Re-walk only for the cost; structure and local data were recorded on the first walk.
     const slot = this.fragments.get(state.name)!;
     slot.state = VISITING;
     this.rewalking++;
-    const s = this.walkSet(slot.def.selectionSet, state.type, new Container(), level, sized);
+    const { cost } = this.walkSet(
+      slot.def.selectionSet,
+      state.type,
+      new Container(),
+      level,
+      sized,
+      this.scratchAt(level),
+    );
     this.rewalking--;
     slot.state = state;
-    this.sizedFragments.set(key, s);
-    return s.cost;
+    this.sizedFragments.set(key, cost);
+    return cost;
   }
 
   /**
@@ -437,7 +497,13 @@ export class DocumentWalker {
         : null;
     if (coordinate !== null) {
       container.coordinateList.push(coordinate);
-      if (this.rewalking === 0) this.distinct.add(coordinate);
+      if (this.rewalking === 0 && this.measure === null) {
+        if (field === null) (this.unknownDistinct ??= new Set()).add(coordinate);
+        else if (field.mark !== this.stamp) {
+          field.mark = this.stamp;
+          this.knownDistinct++;
+        }
+      }
       if (node.arguments && node.arguments.length > 0)
         this.recordArguments(node.arguments, coordinate, field, container);
     }
@@ -476,7 +542,14 @@ export class DocumentWalker {
     let plainDepth = 0;
     let listDepth = field ? field.listWrappers : 0;
     if (node.selectionSet) {
-      const s = this.walkSet(node.selectionSet, childType, container, level + 1, childSized);
+      const s = this.walkSet(
+        node.selectionSet,
+        childType,
+        container,
+        level + 1,
+        childSized,
+        this.scratchAt(level + 1),
+      );
       depth = 1 + s.depth;
       // `__`-prefixed fields count 0 for the plain depth, as in graphql-depth-limit.
       if (!(name.charCodeAt(0) === 95 && name.charCodeAt(1) === 95)) plainDepth = 1 + s.plainDepth;
