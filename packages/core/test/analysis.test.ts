@@ -109,6 +109,27 @@ describe('counts after fragment expansion', () => {
     expect(performance.now() - t).toBeLessThan(50);
   });
 
+  it('counts each coordinate once in the height: schema fields, __typename per type, unknown names', () => {
+    const q = `{ me { __typename id __typename ... on User { __typename name } } users { __typename name nope nope } user(id: 1) { name friends { name } } }`;
+    // Query.me Account.__typename Account.id User.__typename User.name Query.users User.nope
+    // Query.user User.friends
+    const first = op(q);
+    expect(first.height).toBe(9);
+    // Another walk of the same schema in between must not make the next one miss or re-count.
+    expect(op('{ user(id: 1) { name __typename } }').height).toBe(3);
+    const again = op(q);
+    expect(again.height).toBe(9);
+    expect(op(q).coordinates.size).toBe(9);
+  });
+
+  it('counts unknown names past the bounded cache of unknown coordinates once each', () => {
+    const own = buildSchema('type Query { me: Me } type Me { id: ID }');
+    const names = Array.from({ length: 1100 }, (_, i) => `x${i}`);
+    const doc = parse(`{ me { id ${names.map((n) => `${n} ${n}`).join(' ')} } }`);
+    expect(analyzeOperation(own, doc)!.height).toBe(1102);
+    expect(analyzeOperation(own, parse(`{ me { id ${names.join(' ')} } }`))!.height).toBe(1102);
+  });
+
   it('records coordinates with the type the selection is made on, expanded', () => {
     const q = `{ me { email ... on Admin { email } } search(q: "x") { ... on User { name } ...O } user(id: 1) { ...U ...U ...U ...U ...U } }
       fragment O on Order { total } fragment U on User { email }`;

@@ -72,6 +72,19 @@ export interface FieldInfo {
   mark: number;
 }
 
+/**
+ * A coordinate the walk met: a schema field's `FieldInfo`, or one of these for a coordinate the
+ * schema does not define (`Type.__typename`, a typo), cached per type like the fields.
+ */
+export interface CoordinateMark {
+  readonly coordinate: string;
+  /**
+   * @internal The last walk that met this coordinate; `-1` on one not cached (past the cache's
+   * bound), which the walk counts by its string instead.
+   */
+  mark: number;
+}
+
 const METADATA = new WeakMap<GraphQLSchema, CostMetadata>();
 
 /**
@@ -207,7 +220,11 @@ export class SchemaInfo {
    */
   private readonly fieldTables = new Map<GraphQLCompositeType, (FieldInfo[] | undefined)[]>();
   private readonly possible = new Map<GraphQLCompositeType, readonly string[]>();
-  private readonly coordinates = new Map<GraphQLCompositeType, Map<string, string>>();
+  private readonly possibleSets = new Map<GraphQLCompositeType, ReadonlySet<string>>();
+  /** The schema's composite types in buckets by name length, as the fields (built on first use). */
+  private compositeTable: (GraphQLCompositeType[] | undefined)[] | null = null;
+  private readonly coordinates = new Map<GraphQLCompositeType, Map<string, CoordinateMark>>();
+  private readonly typenames = new Map<GraphQLCompositeType, CoordinateMark>();
   private readonly abstract = new Map<GraphQLCompositeType, boolean>();
   private readonly typeWeights = new Map<string, number>();
   private readonly inputWeights = new Map<string, number | null>();
@@ -243,8 +260,31 @@ export class SchemaInfo {
     return table;
   }
 
+  /**
+   * The composite type named `name` (a type condition), `null` when the schema has none. Looked
+   * up as the fields are: a type condition is a string the parser has just cut out.
+   */
+  compositeType(name: string): GraphQLCompositeType | null {
+    let table = this.compositeTable;
+    if (table === null) {
+      table = [];
+      for (const t of Object.values(this.schema.getTypeMap())) {
+        if (isCompositeType(t)) (table[t.name.length] ??= []).push(t);
+      }
+      this.compositeTable = table;
+    }
+    const bucket = table[name.length];
+    if (bucket !== undefined) {
+      for (let i = 0; i < bucket.length; i++) {
+        const t = bucket[i]!;
+        if (t.name === name) return t;
+      }
+    }
+    return null;
+  }
+
   /** `Type.field` for a field the schema does not define (meta fields, typos), cached. */
-  coordinate(parent: GraphQLCompositeType, name: string): string {
+  coordinate(parent: GraphQLCompositeType, name: string): CoordinateMark {
     let byName = this.coordinates.get(parent);
     if (!byName) {
       byName = new Map();
@@ -253,8 +293,22 @@ export class SchemaInfo {
     let c = byName.get(name);
     if (c === undefined) {
       // Unknown names come from the client: keep the cache bounded.
-      c = `${parent.name}.${name}`;
-      if (byName.size < 1000) byName.set(name, c);
+      const cached = byName.size < 1000;
+      c = { coordinate: `${parent.name}.${name}`, mark: cached ? 0 : -1 };
+      if (cached) byName.set(name, c);
+    }
+    return c;
+  }
+
+  /**
+   * `Type.__typename`, cached by type alone: the most common field name outside the schema's
+   * own is not hashed afresh in every document.
+   */
+  typename(parent: GraphQLCompositeType): CoordinateMark {
+    let c = this.typenames.get(parent);
+    if (c === undefined) {
+      c = { coordinate: `${parent.name}.__typename`, mark: 0 };
+      this.typenames.set(parent, c);
     }
     return c;
   }
@@ -279,6 +333,16 @@ export class SchemaInfo {
       this.possible.set(type, names);
     }
     return names;
+  }
+
+  /** `possibleTypeNames` as a set, cached. */
+  possibleTypeSet(type: GraphQLCompositeType): ReadonlySet<string> {
+    let set = this.possibleSets.get(type);
+    if (!set) {
+      set = new Set(this.possibleTypeNames(type));
+      this.possibleSets.set(type, set);
+    }
+    return set;
   }
 
   /** The weight of an input field when supplied in a literal, 0 when unweighted. */

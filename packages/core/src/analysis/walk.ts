@@ -1,4 +1,4 @@
-import { isCompositeType, isInputObjectType, getNamedType, Kind } from 'graphql';
+import { isInputObjectType, getNamedType, Kind } from 'graphql';
 import type {
   ArgumentNode,
   DirectiveNode,
@@ -16,7 +16,7 @@ import type {
 import { condCost, fieldCost, maxCost, sumCost } from './cost.js';
 import type { CostExpr, SizeExpr, SliceRef } from './cost.js';
 import { literalInputWeight, schemaInfo } from './schema-info.js';
-import type { FieldInfo, ListSizeInfo, SchemaInfo } from './schema-info.js';
+import type { CoordinateMark, FieldInfo, ListSizeInfo, SchemaInfo } from './schema-info.js';
 
 /**
  * Nesting (fields and fragment hops) beyond which the walk stops descending. graphql-js's
@@ -131,10 +131,20 @@ export interface SlicingViolation {
   readonly supplied: number;
 }
 
-interface SizedContext {
-  readonly names: readonly string[];
-  readonly size: SizeExpr;
-  readonly key: string;
+/** The `@listSize(sizedFields:)` of the field a set sits under, and the size it gives them. */
+class SizedContext {
+  private keyValue: string | null = null;
+  constructor(
+    readonly names: readonly string[],
+    readonly size: SizeExpr,
+  ) {}
+  /**
+   * What tells two contexts apart for a fragment's cost, built on first use: most connections
+   * spread no fragment directly under their sized fields.
+   */
+  get key(): string {
+    return (this.keyValue ??= `${this.names.join(',')}|${sizeSignature(this.size)}`);
+  }
 }
 
 export interface FragmentState {
@@ -229,7 +239,7 @@ export class DocumentWalker {
   private readonly stamp = ++walkStamps;
   /** Distinct schema fields met, outside cost-only re-walks (see `distinctFields`). */
   private knownDistinct = 0;
-  /** Distinct coordinates met that the schema does not define (`__typename`, typos). */
+  /** Distinct coordinates met past the cache of unknown ones (see `CoordinateMark.mark`). */
   private unknownDistinct: Set<string> | null = null;
   private finished = 0;
   /**
@@ -306,8 +316,7 @@ export class DocumentWalker {
   }
 
   private namedComposite(name: string): GraphQLCompositeType | null {
-    const t = this.info?.schema.getType(name);
-    return t && isCompositeType(t) ? t : null;
+    return this.info?.compositeType(name) ?? null;
   }
 
   /** A reset summary of `level` for a set whose summary the caller reads once. */
@@ -421,7 +430,7 @@ export class DocumentWalker {
         : sumCost(commonConst === 0 ? commonNodes : [commonConst, ...commonNodes]);
     if (perType === null) out.cost = base;
     else {
-      const inParent = new Set(info!.possibleTypeNames(parent!));
+      const inParent = info!.possibleTypeSet(parent!);
       const options: CostExpr[] = [base];
       for (const [name, list] of perType) {
         options.push(inParent.has(name) ? sumCost([base, ...list]) : sumCost(list));
@@ -490,19 +499,23 @@ export class DocumentWalker {
       childType = field?.compositeType ?? null;
     }
 
-    const coordinate = field
-      ? field.coordinate
-      : parent
-        ? (info?.coordinate(parent, name) ?? `${parent.name}.${name}`)
-        : null;
+    const known: CoordinateMark | null =
+      field ??
+      (parent === null || info === null
+        ? null
+        : name === '__typename'
+          ? info.typename(parent)
+          : info.coordinate(parent, name));
+    const coordinate = known?.coordinate ?? null;
     if (coordinate !== null) {
       container.coordinateList.push(coordinate);
       if (this.rewalking === 0 && this.measure === null) {
-        if (field === null) (this.unknownDistinct ??= new Set()).add(coordinate);
-        else if (field.mark !== this.stamp) {
-          field.mark = this.stamp;
+        if (known!.mark === this.stamp) {
+          // Met already in this walk.
+        } else if (known!.mark !== -1) {
+          known!.mark = this.stamp;
           this.knownDistinct++;
-        }
+        } else (this.unknownDistinct ??= new Set()).add(coordinate);
       }
       if (node.arguments && node.arguments.length > 0)
         this.recordArguments(node.arguments, coordinate, field, container);
@@ -527,11 +540,7 @@ export class DocumentWalker {
         const ls = field.listSize;
         const s = this.listSize(node, field, ls, container);
         if (ls.sizedFields.length > 0) {
-          childSized = {
-            names: ls.sizedFields,
-            size: s,
-            key: `${ls.sizedFields.join(',')}|${sizeSignature(s)}`,
-          };
+          childSized = new SizedContext(ls.sizedFields, s);
           if (field.listWrappers > 0) size = s;
         } else size = s;
       } else if (field.listWrappers > 0) size = this.defaultListSize;
