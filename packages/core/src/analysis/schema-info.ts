@@ -207,6 +207,21 @@ export function schemaCostMetadata(schema: GraphQLSchema): CostMetadata {
   };
 }
 
+/** A type's fields in buckets by name length (see `SchemaInfo.fieldTable`). */
+export type FieldTable = readonly (readonly FieldInfo[] | undefined)[];
+
+/** The field `name` in `table`, `null` when the type has none. */
+export function fieldIn(table: FieldTable, name: string): FieldInfo | null {
+  const bucket = table[name.length];
+  if (bucket !== undefined) {
+    for (let i = 0; i < bucket.length; i++) {
+      const info = bucket[i]!;
+      if (info.name === name) return info;
+    }
+  }
+  return null;
+}
+
 /** Per-schema facts the walk needs, computed lazily and cached. */
 export class SchemaInfo {
   readonly schema: GraphQLSchema;
@@ -218,7 +233,7 @@ export class SchemaInfo {
    * fields only (a bounded set); a name the schema does not define is not remembered, so
    * clients cannot grow this table.
    */
-  private readonly fieldTables = new Map<GraphQLCompositeType, (FieldInfo[] | undefined)[]>();
+  private readonly fieldTables = new Map<GraphQLCompositeType, FieldTable>();
   private readonly possible = new Map<GraphQLCompositeType, readonly string[]>();
   private readonly possibleSets = new Map<GraphQLCompositeType, ReadonlySet<string>>();
   /** The schema's composite types in buckets by name length, as the fields (built on first use). */
@@ -236,22 +251,23 @@ export class SchemaInfo {
 
   /** The field `name` of `parent`, `null` when unknown. */
   field(parent: GraphQLCompositeType, name: string): FieldInfo | null {
+    return fieldIn(this.fieldTable(parent), name);
+  }
+
+  /**
+   * `parent`'s fields in buckets by name length, for `fieldIn`: a walk fetches it once per
+   * selection set rather than once per field.
+   */
+  fieldTable(parent: GraphQLCompositeType): FieldTable {
     let table = this.fieldTables.get(parent);
     if (table === undefined) {
       table = this.buildFieldTable(parent);
       this.fieldTables.set(parent, table);
     }
-    const bucket = table[name.length];
-    if (bucket !== undefined) {
-      for (let i = 0; i < bucket.length; i++) {
-        const info = bucket[i]!;
-        if (info.name === name) return info;
-      }
-    }
-    return null;
+    return table;
   }
 
-  private buildFieldTable(parent: GraphQLCompositeType): (FieldInfo[] | undefined)[] {
+  private buildFieldTable(parent: GraphQLCompositeType): FieldTable {
     const table: (FieldInfo[] | undefined)[] = [];
     if (!(isObjectType(parent) || isInterfaceType(parent))) return table;
     for (const def of Object.values(parent.getFields())) {

@@ -15,8 +15,14 @@ import type {
 } from 'graphql';
 import { condCost, fieldCost, maxCost, sumCost } from './cost.js';
 import type { CostExpr, SizeExpr, SliceRef } from './cost.js';
-import { literalInputWeight, schemaInfo } from './schema-info.js';
-import type { CoordinateMark, FieldInfo, ListSizeInfo, SchemaInfo } from './schema-info.js';
+import { fieldIn, literalInputWeight, schemaInfo } from './schema-info.js';
+import type {
+  CoordinateMark,
+  FieldInfo,
+  FieldTable,
+  ListSizeInfo,
+  SchemaInfo,
+} from './schema-info.js';
 
 /**
  * Nesting (fields and fragment hops) beyond which the walk stops descending. graphql-js's
@@ -347,13 +353,19 @@ export class DocumentWalker {
     let commonNodes: CostExpr[] | null = null;
     let perType: Map<string, CostExpr[]> | null = null;
     const abstract = parent !== null && info !== null && info.isAbstract(parent);
+    // The parent's fields, fetched at the first field: many sets hold only spreads.
+    let table: FieldTable | null = null;
 
     for (const sel of set.selections) {
       const directives = sel.directives;
       let dirCount = directives?.length ?? 0;
       const cond = dirCount > 0 ? conditionOf(directives!) : null;
       if (sel.kind === Kind.FIELD) {
-        const c = applyCondition(cond, this.walkField(sel, parent, container, level, sized, out));
+        if (table === null && parent !== null && info !== null) table = info.fieldTable(parent);
+        const c = applyCondition(
+          cond,
+          this.walkField(sel, parent, table, container, level, sized, out),
+        );
         if (typeof c === 'number') commonConst += c;
         else (commonNodes ??= []).push(c);
       } else {
@@ -473,6 +485,7 @@ export class DocumentWalker {
   private walkField(
     node: FieldNode,
     parent: GraphQLCompositeType | null,
+    table: FieldTable | null,
     container: Container,
     level: number,
     sized: SizedContext | null,
@@ -494,8 +507,8 @@ export class DocumentWalker {
         acc.introspection += 1;
         childType = this.namedComposite(name === '__schema' ? '__Schema' : '__Type');
       }
-    } else if (parent !== null && info !== null) {
-      field = info.field(parent, name);
+    } else if (table !== null) {
+      field = fieldIn(table, name);
       childType = field?.compositeType ?? null;
     }
 
@@ -616,24 +629,39 @@ export class DocumentWalker {
   ): SizeExpr {
     const fallback = ls.assumedSize ?? this.defaultListSize;
     if (ls.slicingArguments.length === 0) return fallback;
-    const slices: SliceRef[] = [];
+    // Literal sizes (and defaults of absent arguments) fold into their maximum on the spot; only
+    // variables need a plan, evaluated per request (`evaluateSize` takes the maximum too).
+    let literal = -1;
+    let variables: SliceRef[] | null = null;
     let supplied = 0;
     let anyDefault = false;
+    const args = node.arguments;
     for (const argName of ls.slicingArguments) {
       const def = field.args.get(argName);
       const argumentDefault =
         typeof def?.defaultValue === 'number' ? Math.max(0, def.defaultValue) : undefined;
       if (argumentDefault !== undefined) anyDefault = true;
-      const arg = node.arguments?.find((a) => a.name.value === argName);
-      if (!arg) {
-        if (argumentDefault !== undefined) slices.push({ lit: argumentDefault });
+      let arg: ArgumentNode | undefined;
+      if (args !== undefined) {
+        for (let i = 0; i < args.length; i++) {
+          if (args[i]!.name.value === argName) {
+            arg = args[i];
+            break;
+          }
+        }
+      }
+      if (arg === undefined) {
+        if (argumentDefault !== undefined && argumentDefault > literal) literal = argumentDefault;
         continue;
       }
       supplied++;
       const v = arg.value;
-      if (v.kind === Kind.INT || v.kind === Kind.FLOAT)
-        slices.push({ lit: Math.max(0, Number(v.value)) });
-      else if (v.kind === Kind.VARIABLE) slices.push({ variable: v.name.value, argumentDefault });
+      if (v.kind === Kind.INT || v.kind === Kind.FLOAT) {
+        const n = Math.max(0, Number(v.value));
+        if (n > literal) literal = n;
+      } else if (v.kind === Kind.VARIABLE) {
+        (variables ??= []).push({ variable: v.name.value, argumentDefault });
+      }
       // Anything else (null, a string) is invalid or empty: validation or coercion reports it.
     }
     if (ls.requireOneSlicingArgument && (supplied > 1 || (supplied === 0 && !anyDefault))) {
@@ -646,13 +674,9 @@ export class DocumentWalker {
       container.addViolation(violation);
       if (this.rewalking === 0) this.violations.push(violation);
     }
-    if (slices.every((s) => 'lit' in s)) {
-      if (slices.length === 0) return fallback;
-      let best = 0;
-      for (const s of slices) best = Math.max(best, (s as { lit: number }).lit);
-      return best;
-    }
-    return { k: 'size', slices, fallback };
+    if (variables === null) return literal < 0 ? fallback : literal;
+    if (literal >= 0) variables.push({ lit: literal });
+    return { k: 'size', slices: variables, fallback };
   }
 }
 
