@@ -153,6 +153,10 @@ const summary = (r) => ({
   rps: r.requests.average,
   p99: r.latency.p99,
   non2xx: r.non2xx,
+  // A protection that throws where Apollo Server expects a report answers 500, not 400.
+  status5xx: Object.entries(r.statusCodeStats ?? {})
+    .filter(([code]) => Number(code) >= 500)
+    .reduce((n, [, v]) => n + v.count, 0),
   errors: r.errors,
   requests: r.requests.total,
 });
@@ -255,6 +259,10 @@ async function main() {
         ratio(rounds, v, (r) => r.attack.normal.rps),
         `${median(rs.map((r) => r.attack.normal.p99)).toFixed(1)} ms`,
         median(rs.map((r) => r.attack.hostile.rps)).toFixed(0),
+        `${(
+          (100 * rs.reduce((n, r) => n + r.attack.hostile.status5xx, 0)) /
+          rs.reduce((n, r) => n + r.attack.hostile.requests, 0)
+        ).toFixed(0)}%`,
       ]);
     }
   }
@@ -274,7 +282,15 @@ async function main() {
   );
   const t2 = printTable(
     'Under attack: 4 connections of normal queries beside 4 of unique hostile documents',
-    ['documents', 'server', 'normal req/s', 'vs bare', 'normal p99', 'hostile answered/s'],
+    [
+      'documents',
+      'server',
+      'normal req/s',
+      'vs bare',
+      'normal p99',
+      'hostile answered/s',
+      'hostile answered 5xx',
+    ],
     attackRows,
   );
   writeResults('server', { seconds: SECONDS, rounds: ROUNDS, results, tables: [t1, t2] });
