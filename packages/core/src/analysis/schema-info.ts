@@ -207,16 +207,34 @@ export function schemaCostMetadata(schema: GraphQLSchema): CostMetadata {
   };
 }
 
-/** A type's fields in buckets by name length (see `SchemaInfo.fieldTable`). */
-export type FieldTable = readonly (readonly FieldInfo[] | undefined)[];
+/**
+ * Named things (a type's fields, the schema's types) in buckets by name length: a name in a new
+ * document is a string the parser has just cut out, and comparing it with the one or two names
+ * of its length is about twice as fast as hashing it for a map lookup. Built from the schema
+ * only (a bounded set); a name the schema does not define is not remembered, so clients cannot
+ * grow a table.
+ */
+export type NameTable<T extends { readonly name: string }> = readonly (readonly T[] | undefined)[];
 
-/** The field `name` in `table`, `null` when the type has none. */
-export function fieldIn(table: FieldTable, name: string): FieldInfo | null {
+/** A type's fields (see `SchemaInfo.fieldTable`). */
+export type FieldTable = NameTable<FieldInfo>;
+
+function nameTable<T extends { readonly name: string }>(items: Iterable<T>): NameTable<T> {
+  const table: T[][] = [];
+  for (const item of items) (table[item.name.length] ??= []).push(item);
+  return table;
+}
+
+/** The entry of `table` named `name`, `null` when there is none. */
+export function findNamed<T extends { readonly name: string }>(
+  table: NameTable<T>,
+  name: string,
+): T | null {
   const bucket = table[name.length];
   if (bucket !== undefined) {
     for (let i = 0; i < bucket.length; i++) {
-      const info = bucket[i]!;
-      if (info.name === name) return info;
+      const item = bucket[i]!;
+      if (item.name === name) return item;
     }
   }
   return null;
@@ -226,18 +244,12 @@ export function fieldIn(table: FieldTable, name: string): FieldInfo | null {
 export class SchemaInfo {
   readonly schema: GraphQLSchema;
   readonly metadata: CostMetadata;
-  /**
-   * Each type's fields, in buckets by name length: a field name in a new document is a string
-   * the parser has just cut out, and comparing it with the one or two names of its length is
-   * about twice as fast as hashing it for a map lookup. The buckets hold the schema's own
-   * fields only (a bounded set); a name the schema does not define is not remembered, so
-   * clients cannot grow this table.
-   */
+  /** Each type's fields (see `NameTable`). */
   private readonly fieldTables = new Map<GraphQLCompositeType, FieldTable>();
   private readonly possible = new Map<GraphQLCompositeType, readonly string[]>();
   private readonly possibleSets = new Map<GraphQLCompositeType, ReadonlySet<string>>();
-  /** The schema's composite types in buckets by name length, as the fields (built on first use). */
-  private compositeTable: (GraphQLCompositeType[] | undefined)[] | null = null;
+  /** The schema's composite types (see `NameTable`), built on first use. */
+  private compositeTable: NameTable<GraphQLCompositeType> | null = null;
   private readonly coordinates = new Map<GraphQLCompositeType, Map<string, CoordinateMark>>();
   private readonly typenames = new Map<GraphQLCompositeType, CoordinateMark>();
   private readonly abstract = new Map<GraphQLCompositeType, boolean>();
@@ -251,11 +263,11 @@ export class SchemaInfo {
 
   /** The field `name` of `parent`, `null` when unknown. */
   field(parent: GraphQLCompositeType, name: string): FieldInfo | null {
-    return fieldIn(this.fieldTable(parent), name);
+    return findNamed(this.fieldTable(parent), name);
   }
 
   /**
-   * `parent`'s fields in buckets by name length, for `fieldIn`: a walk fetches it once per
+   * `parent`'s fields, for `findNamed`: a walk fetches the table once per
    * selection set rather than once per field.
    */
   fieldTable(parent: GraphQLCompositeType): FieldTable {
@@ -268,12 +280,8 @@ export class SchemaInfo {
   }
 
   private buildFieldTable(parent: GraphQLCompositeType): FieldTable {
-    const table: (FieldInfo[] | undefined)[] = [];
-    if (!(isObjectType(parent) || isInterfaceType(parent))) return table;
-    for (const def of Object.values(parent.getFields())) {
-      (table[def.name.length] ??= []).push(this.buildField(parent, def));
-    }
-    return table;
+    if (!(isObjectType(parent) || isInterfaceType(parent))) return [];
+    return nameTable(Object.values(parent.getFields()).map((def) => this.buildField(parent, def)));
   }
 
   /**
@@ -281,26 +289,26 @@ export class SchemaInfo {
    * up as the fields are: a type condition is a string the parser has just cut out.
    */
   compositeType(name: string): GraphQLCompositeType | null {
-    let table = this.compositeTable;
-    if (table === null) {
-      table = [];
-      for (const t of Object.values(this.schema.getTypeMap())) {
-        if (isCompositeType(t)) (table[t.name.length] ??= []).push(t);
-      }
-      this.compositeTable = table;
-    }
-    const bucket = table[name.length];
-    if (bucket !== undefined) {
-      for (let i = 0; i < bucket.length; i++) {
-        const t = bucket[i]!;
-        if (t.name === name) return t;
-      }
-    }
-    return null;
+    this.compositeTable ??= nameTable(
+      Object.values(this.schema.getTypeMap()).filter((t) => isCompositeType(t)),
+    );
+    return findNamed(this.compositeTable, name);
   }
 
-  /** `Type.field` for a field the schema does not define (meta fields, typos), cached. */
+  /**
+   * `Type.field` for a field the schema does not define (meta fields, typos), cached.
+   * `__typename`, the most common of them, is cached by type alone, so that it is not hashed
+   * afresh in every document.
+   */
   coordinate(parent: GraphQLCompositeType, name: string): CoordinateMark {
+    if (name === '__typename') {
+      let c = this.typenames.get(parent);
+      if (c === undefined) {
+        c = { coordinate: `${parent.name}.__typename`, mark: 0 };
+        this.typenames.set(parent, c);
+      }
+      return c;
+    }
     let byName = this.coordinates.get(parent);
     if (!byName) {
       byName = new Map();
@@ -312,19 +320,6 @@ export class SchemaInfo {
       const cached = byName.size < 1000;
       c = { coordinate: `${parent.name}.${name}`, mark: cached ? 0 : -1 };
       if (cached) byName.set(name, c);
-    }
-    return c;
-  }
-
-  /**
-   * `Type.__typename`, cached by type alone: the most common field name outside the schema's
-   * own is not hashed afresh in every document.
-   */
-  typename(parent: GraphQLCompositeType): CoordinateMark {
-    let c = this.typenames.get(parent);
-    if (c === undefined) {
-      c = { coordinate: `${parent.name}.__typename`, mark: 0 };
-      this.typenames.set(parent, c);
     }
     return c;
   }

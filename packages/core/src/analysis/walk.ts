@@ -15,7 +15,7 @@ import type {
 } from 'graphql';
 import { condCost, fieldCost, maxCost, sumCost } from './cost.js';
 import type { CostExpr, SizeExpr, SliceRef } from './cost.js';
-import { fieldIn, literalInputWeight, schemaInfo } from './schema-info.js';
+import { findNamed, literalInputWeight, schemaInfo } from './schema-info.js';
 import type {
   CoordinateMark,
   FieldInfo,
@@ -508,30 +508,24 @@ export class DocumentWalker {
         childType = this.namedComposite(name === '__schema' ? '__Schema' : '__Type');
       }
     } else if (table !== null) {
-      field = fieldIn(table, name);
+      field = findNamed(table, name);
       childType = field?.compositeType ?? null;
     }
 
     const known: CoordinateMark | null =
-      field ??
-      (parent === null || info === null
-        ? null
-        : name === '__typename'
-          ? info.typename(parent)
-          : info.coordinate(parent, name));
+      field ?? (parent === null || info === null ? null : info.coordinate(parent, name));
     const coordinate = known?.coordinate ?? null;
-    if (coordinate !== null) {
-      container.coordinateList.push(coordinate);
-      if (this.rewalking === 0 && this.measure === null) {
-        if (known!.mark === this.stamp) {
-          // Met already in this walk.
-        } else if (known!.mark !== -1) {
-          known!.mark = this.stamp;
+    if (known !== null) {
+      container.coordinateList.push(known.coordinate);
+      if (this.rewalking === 0 && this.measure === null && known.mark !== this.stamp) {
+        if (known.mark === -1) (this.unknownDistinct ??= new Set()).add(known.coordinate);
+        else {
+          known.mark = this.stamp;
           this.knownDistinct++;
-        } else (this.unknownDistinct ??= new Set()).add(coordinate);
+        }
       }
       if (node.arguments && node.arguments.length > 0)
-        this.recordArguments(node.arguments, coordinate, field, container);
+        this.recordArguments(node.arguments, known.coordinate, field, container);
     }
 
     const measure = this.measure;
